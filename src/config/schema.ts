@@ -1,0 +1,101 @@
+// The daemon's config file: one table with every key, its default and its rule. Key names follow
+// Joblet's joblet-config.yml where Joblet has the same setting (server.address/port/nodeId,
+// joblet.maxConcurrentJobs, joblet.jobTimeout, logging.level), so an existing Joblet file keeps
+// working; keys only we have use the same camelCase style.
+import * as r from './rules.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_DATA_DIR = '/opt/joblet';
+export const DEFAULT_CONFIG_PATH = '/opt/joblet/config/joblet-config.yml';
+
+/** The typed, frozen result of loadConfig. Durations are milliseconds (the `Ms` suffix). */
+export interface Config {
+  readonly version: string;
+  readonly server: {
+    readonly address: string;
+    readonly port: number;
+    /** "" = none configured: use ensureNodeId(storage.dataDir). */
+    readonly nodeId: string;
+  };
+  readonly joblet: {
+    /** Jobs running at once; more wait as QUEUED. 0 = unlimited. */
+    readonly maxConcurrentJobs: number;
+    /** Applied when RunJobRequest.timeout is empty; 0 = no timeout. YAML key `jobTimeout`. */
+    readonly jobTimeoutMs: number;
+    /** SIGTERM → SIGKILL wait of StopJob. YAML key `stopGracePeriod`. */
+    readonly stopGracePeriodMs: number;
+    /** Total bytes of RunJobRequest.uploads per job; above it RESOURCE_EXHAUSTED. */
+    readonly maxUploadBytes: number;
+    /** Highest max_cpu a job may ask for (percent of one core). */
+    readonly maxCpuPercent: number;
+  };
+  readonly security: {
+    /** Always absolute after loading ("" in the file = DATA_DIR/certs). */
+    readonly certsDir: string;
+    /** Extra DNS names / IPs for the server certificate's SANs. */
+    readonly serverNames: readonly string[];
+  };
+  readonly logging: { readonly level: LogLevel };
+  readonly storage: {
+    readonly dataDir: string;
+    /** Jobs projection snapshot every N events (bounds replay time at start). */
+    readonly snapshotEvery: number;
+  };
+  /** Keys Joblet has that we read but do not implement (e.g. `cgroup`, `grpc.maxRecvMsgSize`); the daemon warns. */
+  readonly ignoredKeys: readonly string[];
+}
+
+type Field = { key: string; as?: string; default: unknown; rule: r.Rule<unknown> };
+type Section = { fields: Field[]; jobletOnly?: string[] };
+
+const MiB = 1024 * 1024;
+
+export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'storage', Section> = {
+  server: {
+    fields: [
+      { key: 'address', default: '0.0.0.0', rule: r.host() },
+      // 0 asks the kernel for a free port (tests); the daemon must then write client configs with the bound port.
+      { key: 'port', default: 50051, rule: r.int(0, 65535) },
+      { key: 'nodeId', default: '', rule: r.nodeId() },
+    ],
+    jobletOnly: ['mode', 'timeout', 'minTlsVersion'],
+  },
+  joblet: {
+    fields: [
+      // Joblet's built-in default is 100 (its install template ships 5); Joblet only logs the value,
+      // we enforce it by queueing. 100 keeps a runaway client from forking thousands of jobs.
+      { key: 'maxConcurrentJobs', default: 100, rule: r.int(0) },
+      // Joblet's built-in default is 1h; we default to none so a job is never killed by surprise.
+      { key: 'jobTimeout', as: 'jobTimeoutMs', default: '0', rule: r.duration() },
+      { key: 'stopGracePeriod', as: 'stopGracePeriodMs', default: '100ms', rule: r.duration() },
+      { key: 'maxUploadBytes', default: 64 * MiB, rule: r.int(1) },
+      { key: 'maxCpuPercent', default: 10000, rule: r.int(1, 10000) },
+    ],
+    jobletOnly: ['defaultCpuLimit', 'defaultMemoryLimit', 'defaultIoLimit', 'cleanupTimeout', 'validateCommands'],
+  },
+  security: {
+    fields: [
+      { key: 'certsDir', default: '', rule: r.optionalAbsolutePath() },
+      { key: 'serverNames', default: [], rule: r.hostList() },
+    ],
+    // Joblet embeds PEMs here; we keep certificates as files in certsDir.
+    jobletOnly: ['serverCert', 'serverKey', 'caCert'],
+  },
+  logging: {
+    fields: [{ key: 'level', default: 'info', rule: r.oneOf(LOG_LEVELS) }],
+    jobletOnly: ['format', 'output'],
+  },
+  storage: {
+    fields: [
+      { key: 'dataDir', default: DEFAULT_DATA_DIR, rule: r.absolutePath() },
+      { key: 'snapshotEvery', default: 10000, rule: r.int(1) },
+    ],
+  },
+};
+
+/** Whole Joblet sections we accept and ignore (reported in Config.ignoredKeys). */
+export const JOBLET_ONLY_SECTIONS = [
+  'cgroup', 'filesystem', 'grpc', 'network', 'monitoring', 'buffers', 'volumes', 'runtime', 'gpu', 'ipc', 'state', 'telemetry',
+];

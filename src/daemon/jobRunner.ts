@@ -1,0 +1,201 @@
+// The daemon's reactions: it turns durable events into work for the executor (launch, stop,
+// timers) and the executor's observations into commands. It keeps only timers and a queue, both
+// rebuilt from the job table on start, so the log stays the source of truth (invariant 1).
+import type { Logger } from 'pino';
+import type { Job } from '../events/job.js';
+import { SYSTEM, isFinal } from '../events/job.js';
+import type { JobEvent } from '../events/jobEvents.js';
+import type { Executor, Observation } from '../executor/types.js';
+import type { StoredEvent } from '../persist/eventStore.js';
+import type { CommandHandler } from './commands.js';
+import type { JobFiles } from './jobFiles.js';
+
+export interface RunnerOptions {
+  maxConcurrentJobs: number;  // 0 = unlimited
+  stopGraceMs: number;
+  hostname: (jobId: string) => string;
+  now?: () => number;
+}
+
+// setTimeout fires at once for delays above 2^31-1 ms (about 24.8 days), so long waits are chained.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export class JobRunner {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly queue: string[] = [];
+  private readonly active = new Set<string>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly commands: CommandHandler,
+    private readonly executor: Executor,
+    private readonly files: JobFiles,
+    private readonly opts: RunnerOptions,
+    private readonly log: Logger,
+  ) {
+    this.now = opts.now ?? Date.now;
+    executor.onObservation((o) => this.observe(o));
+    commands.onEvent((e) => this.react(e));
+  }
+
+  /**
+   * Picks up the jobs the table holds at start: waiting ones are re-queued or re-timed; ones that
+   * were launching or running belonged to the previous daemon, whose jobs died with it (re-attach
+   * arrives with the recovery work), so they are recorded as failed with the reason.
+   */
+  async resume(jobs: Job[]): Promise<void> {
+    for (const job of jobs) {
+      if (job.status === 'SCHEDULED') this.armSchedule(job.id, job.scheduledAt ?? this.now());
+      else if (job.status === 'QUEUED') this.queue.push(job.id);
+      else if (job.status === 'INITIALIZING' || job.status === 'RUNNING') {
+        await this.safely(job.id, () => this.commands.handle({
+          type: 'RecordExit', jobId: job.id, at: this.now(), exitCode: -1,
+          reason: 'lost: the daemon stopped while the job was running',
+        }));
+      }
+    }
+    this.pump();
+  }
+
+  private react({ event }: StoredEvent<JobEvent>): void {
+    switch (event.type) {
+      case 'JobSubmitted':
+        if (event.scheduledAt !== undefined) this.armSchedule(event.jobId, event.scheduledAt);
+        else this.enqueue(event.jobId);
+        break;
+      case 'JobStopRequested':
+        this.clearTimer(event.jobId);
+        void this.executor.stop(event.jobId, this.opts.stopGraceMs);
+        break;
+      case 'JobFinished':
+      case 'JobCanceled':
+        // A job stopped while it was still launching ends in the log before its process is seen.
+        if (this.executor.running().includes(event.jobId)) void this.executor.stop(event.jobId, this.opts.stopGraceMs);
+        this.clearTimer(event.jobId);
+        this.files.forgetSecrets(event.jobId);
+        this.release(event.jobId);
+        break;
+      case 'JobDeleted':
+        this.files.remove(event.jobId);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private observe(o: Observation): void {
+    const { jobId, at } = o;
+    switch (o.type) {
+      case 'started':
+        void this.safely(jobId, () => this.commands.handle({ type: 'RecordStart', jobId, at, pid: o.pid }));
+        this.armTimeout(jobId);
+        break;
+      case 'output':
+        void this.safely(jobId, () => this.commands.handle({ type: 'RecordOutput', jobId, at, stream: o.stream, data: o.data }));
+        break;
+      case 'exited':
+        void this.safely(jobId, () => this.commands.handle({
+          type: 'RecordExit', jobId, at, exitCode: o.exitCode, ...(o.signal ? { signal: o.signal } : {}),
+        }));
+        break;
+      case 'startFailed':
+        void this.safely(jobId, () => this.commands.handle({ type: 'RecordStartFailure', jobId, at, reason: o.reason }));
+        break;
+      default: {
+        const unknown: never = o;
+        this.log.warn({ observation: unknown }, 'unknown observation');
+      }
+    }
+  }
+
+  private enqueue(jobId: string): void {
+    this.queue.push(jobId);
+    this.pump();
+  }
+
+  /** Starts queued jobs while slots are free; marks the rest QUEUED so users see why they wait. */
+  private pump(): void {
+    const limit = this.opts.maxConcurrentJobs;
+    while (this.queue.length > 0 && (limit === 0 || this.active.size < limit)) {
+      const jobId = this.queue.shift()!;
+      const job = this.commands.current(jobId);
+      if (!job || isFinal(job)) continue;
+      this.active.add(jobId);
+      void this.launch(jobId);
+    }
+    for (const jobId of this.queue) {
+      if (this.commands.current(jobId)?.status === 'INITIALIZING') {
+        void this.safely(jobId, () => this.commands.handle({ type: 'QueueJob', jobId, at: this.now() }));
+      }
+    }
+  }
+
+  private release(jobId: string): void {
+    const i = this.queue.indexOf(jobId);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (this.active.delete(jobId)) this.pump();
+  }
+
+  private async launch(jobId: string): Promise<void> {
+    const ok = await this.safely(jobId, () => this.commands.handle({ type: 'LaunchJob', jobId, at: this.now() }));
+    const job = this.commands.current(jobId);
+    if (!ok || !job || job.status !== 'INITIALIZING') return this.release(jobId);
+    const { spec } = job;
+    this.executor.launch({
+      jobId,
+      command: spec.command,
+      args: spec.args,
+      env: { PATH: BASE_PATH, HOME: this.files.workDir(jobId), JOB_ID: jobId, ...spec.environment, ...this.files.secrets(jobId) },
+      workDir: this.files.workDir(jobId),
+      hostname: this.opts.hostname(jobId),
+    });
+  }
+
+  private armSchedule(jobId: string, at: number): void {
+    this.arm(jobId, at, () => {
+      if (this.commands.current(jobId)?.status === 'SCHEDULED') this.enqueue(jobId);
+    });
+  }
+
+  private armTimeout(jobId: string): void {
+    const timeoutMs = this.commands.current(jobId)?.spec.timeoutMs ?? 0;
+    if (timeoutMs <= 0) return;
+    this.arm(jobId, this.now() + timeoutMs, () => {
+      void this.safely(jobId, () => this.commands.handle({ type: 'StopJob', jobId, at: this.now(), by: SYSTEM, reason: 'timeout' }));
+    });
+  }
+
+  private arm(jobId: string, at: number, fire: () => void): void {
+    this.clearTimer(jobId);
+    const wait = Math.max(0, at - this.now());
+    const timer = setTimeout(() => {
+      this.timers.delete(jobId);
+      if (this.now() + 5 < at) this.arm(jobId, at, fire);
+      else fire();
+    }, Math.min(wait, MAX_TIMER_MS));
+    timer.unref();
+    this.timers.set(jobId, timer);
+  }
+
+  private clearTimer(jobId: string): void {
+    clearTimeout(this.timers.get(jobId));
+    this.timers.delete(jobId);
+  }
+
+  /** Runs a reaction's command; a refusal here is a race we lost (the job ended meanwhile), not a crash. */
+  private async safely(jobId: string, fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      this.log.warn({ jobId, err: (err as Error).message }, 'reaction refused');
+      return false;
+    }
+  }
+
+  close(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}

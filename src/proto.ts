@@ -1,0 +1,25 @@
+// Loads the wire contract (proto/*.proto) at run time with the same options the generated types
+// in src/gen were made with (scripts/build.mjs), so the typed handlers and clients match the wire.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType as JobletProto } from './gen/joblet.js';
+
+/** Repository root, whether this file runs from src/ (ts) or dist/src/ (compiled). */
+const protoDir = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../proto/' : '../proto/', import.meta.url));
+
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [protoDir],
+};
+
+let cached: JobletProto | undefined;
+
+export function jobletProto(): JobletProto {
+  cached ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet.proto', LOADER_OPTIONS)) as unknown as JobletProto;
+  return cached;
+}
