@@ -1,5 +1,6 @@
 // The one place commands become events: decide against the current state, append durably, then
 // bring the job table up to date. Callers get the events only once they are on disk (invariant 2).
+import type { Job } from '../events/job.js';
 import type { JobCommand } from '../events/jobCommands.js';
 import { decide } from '../events/jobCommands.js';
 import type { JobEvent } from '../events/jobEvents.js';
@@ -24,9 +25,23 @@ export class CommandHandler {
     this.decidedCount = table.position;
   }
 
-  /** Called for every durable event, in position order, after the table has applied it. */
-  onEvent(listener: EventListener): void {
+  /** Called for every durable event, in position order, after the table has applied it. Returns an unsubscribe. */
+  onEvent(listener: EventListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Resolves with the job (from the durable table) once `done` holds for it, or after timeoutMs. */
+  waitFor(jobId: string, done: (job: Job | undefined) => boolean, timeoutMs: number): Promise<Job | undefined> {
+    if (done(this.table.get(jobId))) return Promise.resolve(this.table.get(jobId));
+    return new Promise((resolve) => {
+      const finish = () => { clearTimeout(timer); off(); resolve(this.table.get(jobId)); };
+      const timer = setTimeout(finish, timeoutMs);
+      const off = this.onEvent((e) => { if (e.event.jobId === jobId && done(this.table.get(jobId))) finish(); });
+    });
   }
 
   /** The state decisions are made against (may be a few ms ahead of `table`). */

@@ -8,7 +8,8 @@ export type DomainErrorCode =
   | 'ALREADY_EXISTS'
   | 'RESOURCE_EXHAUSTED'
   | 'PERMISSION_DENIED'
-  | 'UNAUTHENTICATED';
+  | 'UNAUTHENTICATED'
+  | 'UNIMPLEMENTED';
 
 export class DomainError extends Error {
   constructor(readonly code: DomainErrorCode, message: string) {

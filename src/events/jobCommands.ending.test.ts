@@ -79,6 +79,12 @@ test('death by a signal nobody asked for is FAILED with the signal as the reason
   ]);
 });
 
+test('a signal with exit code 0 is still FAILED: a killed process did not succeed', () => {
+  given(running()).when(exit(0, { signal: 'SIGSEGV' })).then([
+    { type: 'JobFinished', jobId: JOB_ID, at: 3000, status: 'FAILED', exitCode: 0, reason: 'killed by SIGSEGV' },
+  ]);
+});
+
 test('an exit with an explicit reason (OOM) is FAILED and keeps that reason', () => {
   given(running()).when(exit(137, { signal: 'SIGKILL', reason: 'out of memory (max_memory 64 MiB)' })).then([
     { type: 'JobFinished', jobId: JOB_ID, at: 3000, status: 'FAILED', exitCode: 137, reason: 'out of memory (max_memory 64 MiB)' },

@@ -84,7 +84,9 @@ function decideExit(job: Job, exitCode: number, at: number, signal?: string, rea
       ? [{ ...base, status: 'TIMEOUT', exitCode: EXIT_TIMEOUT, reason: 'killed at its timeout' }]
       : [{ ...base, status: 'STOPPED', exitCode: EXIT_STOPPED }];
   }
-  if (exitCode === 0 && !reason) return [{ ...base, status: 'COMPLETED', exitCode: 0 }];
+  // `why`, not `reason`: a process killed by a signal has no exit status of its own (wait(2)), so
+  // an exit 0 that comes with a signal (Node reports code null there) is not a success.
+  if (exitCode === 0 && !why) return [{ ...base, status: 'COMPLETED', exitCode: 0 }];
   return [{ ...base, status: 'FAILED', exitCode, ...(why ? { reason: why } : {}) }];
 }
 

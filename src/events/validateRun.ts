@@ -37,7 +37,7 @@ export interface RunContext {
 export const MAX_CPU_PERCENT = 10_000;
 export const DEFAULT_WORK_DIR = '/work';
 const NETWORKS = new Set(['', 'none']);
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
 export function validateRunRequest(req: RunRequest, ctx: RunContext): { spec: JobSpec; scheduledAt?: number } {
   const problems: string[] = [];
@@ -85,7 +85,7 @@ export function validateRunRequest(req: RunRequest, ctx: RunContext): { spec: Jo
 
   let scheduledAt: number | undefined;
   if (req.schedule !== '') {
-    const t = RFC3339.test(req.schedule) ? Date.parse(req.schedule) : NaN;
+    const t = parseRfc3339(req.schedule);
     if (Number.isNaN(t)) bad('schedule', `must be an RFC 3339 time such as 2026-01-02T15:04:05Z (got "${req.schedule}")`);
     else if (t > ctx.now) scheduledAt = t;  // a time in the past means "run now"
   }
@@ -118,12 +118,28 @@ export function validateRunRequest(req: RunRequest, ctx: RunContext): { spec: Jo
   return scheduledAt === undefined ? { spec } : { spec, scheduledAt };
 }
 
+/**
+ * Unix ms of an RFC 3339 time, NaN when it is not one. Date.parse alone is lenient: it rolls
+ * 2026-02-30 over to March 2 and reads hour 24 and offset +25:00, which RFC 3339 (and Go's
+ * time.Parse, which Joblet uses) refuse, so the fields are range-checked first.
+ */
+function parseRfc3339(s: string): number {
+  const m = RFC3339.exec(s);
+  if (!m) return NaN;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number);
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  const calendarDay = mo >= 1 && mo <= 12 && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+  const offsetOk = m[8] === undefined || (Number(m[8]) <= 23 && Number(m[9]) <= 59);
+  if (!calendarDay || h > 23 || mi > 59 || sec > 59 || !offsetOk) return NaN;
+  return Date.parse(s);
+}
+
 function hasNul(s: string): boolean {
   return s.includes('\0');
 }
 
 function intInRange(bad: (f: string, r: string) => void, field: string, v: number, min: number, max: number, unit: string) {
-  if (!Number.isInteger(v) || v < min || v > max) bad(field, `must be an integer from ${min} to ${max} (${unit}; got ${v})`);
+  if (!Number.isInteger(v) || v < min || v > max) bad(field, `must be an integer from ${min} to ${max} (${unit}, got ${v})`);
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;

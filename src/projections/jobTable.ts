@@ -34,11 +34,13 @@ export class JobTable {
       this.jobs.delete(event.jobId);
       this.output.delete(event.jobId);
     }
-    if (event.type === 'JobOutputWritten') {
+    if (event.type === 'JobOutputWritten' && next) {
+      // A new object each time: snapshots and restored tables share these, so never mutate one.
       const t = this.output.get(event.jobId) ?? { stdoutBytes: 0, stderrBytes: 0 };
-      if (event.stream === 'stdout') t.stdoutBytes += event.data.length;
-      else t.stderrBytes += event.data.length;
-      this.output.set(event.jobId, t);
+      const n = event.data.length;
+      this.output.set(event.jobId, event.stream === 'stdout'
+        ? { stdoutBytes: t.stdoutBytes + n, stderrBytes: t.stderrBytes }
+        : { stdoutBytes: t.stdoutBytes, stderrBytes: t.stderrBytes + n });
     }
   }
 

@@ -1,0 +1,19 @@
+{
+  # The launcher is a plain executable: it must not link Node (DESIGN invariant 5, a job never
+  # runs a Node process of ours). node-gyp builds it to build/Release/joblet-launcher.
+  "targets": [
+    {
+      "target_name": "joblet-launcher",
+      "type": "executable",
+      "sources": [
+        "native/launcher.c",
+        "native/startup.c",
+        "native/init.c",
+        "native/job.c",
+        "native/signals.c",
+        "native/report.c"
+      ],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+    }
+  ]
+}

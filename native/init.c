@@ -1,0 +1,91 @@
+/*
+ * Our tiny init: pid 1 of the job's pid namespace. Sets up the namespaces the job shares, forks
+ * the job, reaps every zombie, forwards signals to the whole namespace, and exits with the job's
+ * status once the job's main process is gone.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+__attribute__((noreturn)) static void fail(int sync_fd, const char *step, int err) {
+  send_failure(sync_fd, step, err);
+  _exit(127);
+}
+
+static int exit_code(int status) {
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* Runs until the job's main process exits; reaps orphans re-parented to us on the way. */
+static int supervise(pid_t job, const sigset_t *set) {
+  for (;;) {
+    siginfo_t info;
+    int sig = sigwaitinfo(set, &info);
+    if (sig < 0) continue; /* EINTR */
+    if (sig != SIGCHLD) {
+      /* kill(-1) from a namespace's init reaches every process of the namespace but init */
+      kill(-1, sig);
+      continue;
+    }
+    /* SIGCHLD does not queue: one signal may stand for many exited children */
+    int status;
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+      if (p == job) return status;
+  }
+}
+
+void run_init(const struct launch_opts *o, int sync_fd, int exit_fd, const sigset_t *orig_mask) {
+  char step[128];
+  sigset_t set;
+  forwarded_set(&set);
+  sigaddset(&set, SIGCHLD);
+  install_noop_handlers(&set);
+
+  /* 1. die with the launcher (a later issue lets jobs outlive it). If the launcher died before
+   *    prctl took effect no signal will come, so check that it still holds the exit pipe. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(sync_fd, "prctl PR_SET_PDEATHSIG", errno);
+  struct pollfd pf = {.fd = exit_fd, .events = POLLOUT};
+  if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) _exit(127);
+
+  /* 2. the namespaces the job shares with us; the pid ns was entered by the fork that made us */
+  if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0) fail(sync_fd, "unshare mnt,ipc,uts", errno);
+
+  /* 3. no mount event of ours may propagate back to the host (mount_namespaces(7): a new mount
+   *    ns copies the shared peer groups of systemd's "/" rshared tree) */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(sync_fd, "mount --make-rprivate /", errno);
+
+  /* 4. a procfs of the new pid ns, so /proc shows only the job's processes */
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    fail(sync_fd, "mount /proc", errno);
+
+  /* 5. the job's own hostname (uts ns) */
+  if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0) {
+    snprintf(step, sizeof step, "sethostname %.64s", o->hostname);
+    fail(sync_fd, step, errno);
+  }
+
+  /* 6. the job; from here the launcher learns the outcome from the job itself */
+  pid_t job = fork();
+  if (job < 0) fail(sync_fd, "fork job", errno);
+  if (job == 0) run_job(o, sync_fd, orig_mask);
+  close(sync_fd);
+
+  /* 7. wait for the job's main process; report its raw status before taking the rest down */
+  int status = supervise(job, &set);
+  write_all(exit_fd, (const char *)&status, sizeof status);
+  kill(-1, SIGKILL);
+  while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
+  }
+  _exit(exit_code(status));
+}

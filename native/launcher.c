@@ -1,0 +1,137 @@
+/*
+ * joblet-launcher [--workdir DIR] [--hostname NAME] [--status-fd N] -- COMMAND [ARGS...]
+ *
+ * The outer launcher stays in the host's namespaces: it creates the pid namespace for init,
+ * learns the job's host pid, writes the status lines (see launcher.h), forwards signals to init
+ * and exits with the job's status (exit code, or 128 + signal number).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "startup.h"
+
+static const char usage[] =
+    "usage: joblet-launcher [--workdir DIR] [--hostname NAME] [--status-fd N] -- COMMAND [ARGS...]";
+
+static int status_fd = -1;
+
+/* A failure before the job exists: one status line, exit 127 (the shell's "could not run"). */
+__attribute__((noreturn)) static void fail(const char *step, int err) {
+  char msg[4200];
+  format_failure(msg, sizeof msg, step, err);
+  status_printf(status_fd, "error %s", msg);
+  exit(127);
+}
+
+__attribute__((noreturn)) static void usage_error(const char *what) {
+  status_printf(status_fd, "error args: EINVAL (%s; %s)", what, usage);
+  exit(127);
+}
+
+static void parse_args(int argc, char **argv, struct launch_opts *o) {
+  *o = (struct launch_opts){.status_fd = -1};
+  int i = 1;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
+    if (i + 1 >= argc) usage_error("missing value after an option");
+    if (strcmp(argv[i], "--workdir") == 0) o->workdir = argv[i + 1];
+    else if (strcmp(argv[i], "--hostname") == 0) o->hostname = argv[i + 1];
+    else if (strcmp(argv[i], "--status-fd") == 0) {
+      char *end;
+      long fd = strtol(argv[i + 1], &end, 10);
+      if (*end != '\0' || fd < 3 || fd > 1 << 20) usage_error("--status-fd must be a number >= 3");
+      /* the fd must be an open fd the daemon passed, not one we will create */
+      if (fcntl((int)fd, F_GETFD) < 0) usage_error("--status-fd is not an open file descriptor");
+      o->status_fd = status_fd = (int)fd;
+    } else usage_error("unknown option");
+  }
+  if (i >= argc || i + 1 >= argc) usage_error("missing -- COMMAND");
+  o->argv = &argv[i + 1];
+}
+
+/* Exit the way the job did, after the last status line. */
+__attribute__((noreturn)) static void finish(int job_status) {
+  /* without a status fd the exit code says it all; stderr belongs to the job */
+  if (WIFSIGNALED(job_status)) {
+    if (status_fd >= 0) status_printf(status_fd, "killed %d", WTERMSIG(job_status));
+    exit(128 + WTERMSIG(job_status));
+  }
+  if (status_fd >= 0) status_printf(status_fd, "exited %d", WEXITSTATUS(job_status));
+  exit(WEXITSTATUS(job_status));
+}
+
+int main(int argc, char **argv) {
+  struct launch_opts o;
+  parse_args(argc, argv, &o);
+  /* a daemon that died must not kill us with SIGPIPE halfway through a status line */
+  signal(SIGPIPE, SIG_IGN);
+
+  /* 1. take our signals synchronously; children inherit the mask until the job resets it */
+  sigset_t set, orig_mask;
+  forwarded_set(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, KILL_CONTROL_SIGNAL);
+  if (sigprocmask(SIG_BLOCK, &set, &orig_mask) < 0) fail("sigprocmask", errno);
+  int sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+  if (sig_fd < 0) fail("signalfd", errno);
+
+  /* 2. the job tells us its host pid, or its failing step, over a close-on-exec seqpacket
+   *    socket: EOF after the pid message means exec succeeded (the runc init-pipe trick) */
+  int sync[2], exitp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) fail("socketpair", errno);
+  int one = 1;
+  if (setsockopt(sync[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) fail("setsockopt SO_PASSCRED", errno);
+  /* 3. init reports the job's raw wait status here, so a signal death survives init's exit code */
+  if (pipe2(exitp, O_CLOEXEC) < 0) fail("pipe2", errno);
+
+  /* 4. only the pid ns is unshared here: unshare(CLONE_NEWPID) moves our children, not us, so
+   *    we keep the host's /proc and mounts; init unshares the rest */
+  if (unshare(CLONE_NEWPID) < 0) fail("unshare pid", errno);
+  pid_t init = fork();
+  if (init < 0) fail("fork init", errno);
+  if (init == 0) {
+    if (status_fd >= 0) close(status_fd);
+    close(sig_fd);
+    close(sync[0]);
+    close(exitp[0]);
+    run_init(&o, sync[1], exitp[1], &orig_mask);
+  }
+  close(sync[1]);
+  close(exitp[1]);
+
+  /* 5. supervise: startup messages, signals to forward, init's exit */
+  struct startup st;
+  startup_init(&st, sync[0]);
+  for (;;) {
+    struct pollfd pf[2] = {{.fd = sig_fd, .events = POLLIN}, {.fd = st.done ? -1 : sync[0], .events = POLLIN}};
+    if (poll(pf, 2, -1) < 0) continue; /* EINTR */
+    if (pf[1].revents && startup_read(&st) == 1) startup_report(&st, status_fd);
+    if (!(pf[0].revents & POLLIN)) continue;
+    struct signalfd_siginfo si;
+    if (read(sig_fd, &si, sizeof si) != sizeof si) continue;
+    int sig = (int)si.ssi_signo;
+    if (sig == KILL_CONTROL_SIGNAL) kill(init, SIGKILL);
+    else if (sig != SIGCHLD) kill(init, sig);
+    else {
+      int init_status;
+      if (waitpid(init, &init_status, WNOHANG) != init) continue;
+      /* the whole namespace is gone once init is reaped, so the socket is at EOF by now */
+      while (!st.done)
+        if (startup_read(&st) == 1) startup_report(&st, status_fd);
+      int job_status;
+      if (read(exitp[0], &job_status, sizeof job_status) == sizeof job_status) finish(job_status);
+      finish(init_status); /* init failed or was killed before the job's main process exited */
+    }
+  }
+}

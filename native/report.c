@@ -1,0 +1,71 @@
+/*
+ * How the launcher reports: every failing step before exec becomes one line
+ * "<step>: <ERRNO_NAME> (<strerror>)", e.g. "mount /proc: EPERM (operation not permitted)",
+ * so the daemon can show the operator which syscall failed on which path and why.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/* strerrorname_np exists since glibc 2.32 (Debian 12 ships 2.36); other libcs get "errno N". */
+static const char *errno_name(int err, char *buf, size_t len) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *name = strerrorname_np(err);
+  if (name) return name;
+#endif
+  snprintf(buf, len, "errno %d", err);
+  return buf;
+}
+
+void format_failure(char *out, size_t len, const char *step, int err) {
+  char namebuf[32];
+  const char *name = errno_name(err, namebuf, sizeof namebuf);
+  int n = snprintf(out, len, "%s: %s (", step, name);
+  if (n < 0 || (size_t)n >= len) return;
+  /* the project's errors are lowercase: "No such file" -> "no such file" */
+  size_t i = (size_t)n;
+  for (const char *s = strerror(err); *s && i + 2 < len; s++) out[i++] = (char)tolower((unsigned char)*s);
+  out[i++] = ')';
+  out[i] = '\0';
+}
+
+/* Best effort: a daemon that went away (EPIPE, SIGPIPE is ignored) must not stop the launcher. */
+void write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+void status_printf(int fd, const char *fmt, ...) {
+  char line[4400];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
+  line[n++] = '\n';
+  if (fd >= 0) write_all(fd, line, (size_t)n);
+  else write_all(STDERR_FILENO, line, (size_t)n);
+}
+
+/* Used by init and the job: the outer launcher turns the message into the status line. */
+void send_failure(int sock, const char *step, int err) {
+  char msg[4200];
+  msg[0] = MSG_ERROR;
+  format_failure(msg + 1, sizeof msg - 1, step, err);
+  /* one datagram = one message (SOCK_SEQPACKET keeps boundaries) */
+  while (send(sock, msg, strlen(msg), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}

@@ -1,0 +1,72 @@
+// The gRPC server: mTLS credentials, every service of package joblet registered, each RPC
+// behind the middleware chain. RPCs we do not offer yet still pass RBAC first, then answer
+// UNIMPLEMENTED with a message, so clients learn about permissions before features.
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { jobletProto } from '../proto.js';
+import { DomainError } from '../events/errors.js';
+import { Middleware } from './middleware.js';
+import { requireTls13 } from './identity.js';
+import { jobServiceHandlers, type JobServiceDeps } from './jobService.js';
+import { monitoringHandlers, type MonitoringDeps } from './monitoringService.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  tls: { ca: string; cert: string; key: string };  // file paths
+  log: Logger;
+}
+
+export interface ApiServer {
+  /** host:port actually bound (port 0 → the kernel's choice). */
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps & MonitoringDeps): Promise<ApiServer> {
+  requireTls13();
+  const m = new Middleware(opts.log);
+  const pkg = jobletProto().joblet;
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024 });
+
+  const services = {
+    JobService: jobServiceHandlers(m, deps),
+    MonitoringService: monitoringHandlers(m, deps),
+    NetworkService: {},
+    VolumeService: {},
+    RuntimeService: {},
+  } as const;
+  for (const [name, handlers] of Object.entries(services)) {
+    const definition = pkg[name as keyof typeof services].service;
+    server.addService(definition, withPlaceholders(m, `joblet.${name}`, definition, handlers as grpc.UntypedServiceImplementation));
+  }
+
+  const creds = grpc.ServerCredentials.createSsl(
+    readFileSync(opts.tls.ca),
+    [{ cert_chain: readFileSync(opts.tls.cert), private_key: readFileSync(opts.tls.key) }],
+    true,
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  return {
+    address: `${opts.host}:${port}`,
+    port,
+    close: () => new Promise((resolve) => {
+      const force = setTimeout(() => server.forceShutdown(), 2000);
+      server.tryShutdown(() => { clearTimeout(force); resolve(); });
+    }),
+  };
+}
+
+function withPlaceholders(m: Middleware, service: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = { ...impl };
+  for (const [method, d] of Object.entries(def)) {
+    if (out[method]) continue;
+    const notYet = async () => { throw new DomainError('UNIMPLEMENTED', `${service}/${method} is not available in this version of joblet`); };
+    out[method] = d.responseStream ? m.stream(service, method, notYet) : m.unary(service, method, notYet);
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LineSplitter, launcherArgs, parseStatusLine, signalName, signalNumber } from './launcherProtocol.js';
+
+const spec = { jobId: 'j1', command: 'echo', args: ['a b', '--', '-x'], env: {}, workDir: '/w' };
+
+test('launcherArgs passes the work dir, status fd and hostname before --', () => {
+  assert.equal(launcherArgs({ ...spec, hostname: 'box' }), ['--workdir', '/w', '--status-fd', '3', '--hostname', 'box', '--', 'echo', 'a b', '--', '-x']);
+});
+
+test('launcherArgs leaves the hostname out when none is asked for', () => {
+  assert.equal(launcherArgs(spec), ['--workdir', '/w', '--status-fd', '3', '--', 'echo', 'a b', '--', '-x']);
+});
+
+test('launcherArgs keeps a command that looks like an option after --', () => {
+  const args = launcherArgs({ ...spec, command: '--workdir', args: [] });
+  assert.equal(args.slice(args.indexOf('--')), ['--', '--workdir']);
+});
+
+test('parseStatusLine reads every line the launcher writes', () => {
+  assert.equal(parseStatusLine('started 4242'), { kind: 'started', pid: 4242 });
+  assert.equal(parseStatusLine('error mount /proc: EPERM (operation not permitted)'), { kind: 'error', reason: 'mount /proc: EPERM (operation not permitted)' });
+  assert.equal(parseStatusLine('exited 0'), { kind: 'exited', code: 0 });
+  assert.equal(parseStatusLine('exited 255'), { kind: 'exited', code: 255 });
+  assert.equal(parseStatusLine('killed 9'), { kind: 'killed', signal: 9 });
+});
+
+test('parseStatusLine rejects what the launcher never writes', () => {
+  for (const bad of ['', 'started', 'started 0', 'started -1', 'started 12x', 'exited 256', 'killed 0', 'killed 200', 'error', 'hello 1']) {
+    assert.throws(() => parseStatusLine(bad), /launcher status line/, bad);
+  }
+});
+
+test('signal names and numbers round-trip on this platform', () => {
+  assert.is(signalName(9), 'SIGKILL');
+  assert.is(signalName(15), 'SIGTERM');
+  assert.is(signalNumber('SIGTERM'), 15);
+  assert.is(signalName(64), undefined);
+});
+
+test('LineSplitter keeps partial lines until their newline arrives', () => {
+  const s = new LineSplitter();
+  assert.equal(s.push('started 1'), []);
+  assert.equal(s.push('2\nexit'), ['started 12']);
+  assert.equal(s.push('ed 0\n'), ['exited 0']);
+  assert.is(s.rest(), '');
+  s.push('killed 9');
+  assert.is(s.rest(), 'killed 9');
+});
+
+test.run();

@@ -1,0 +1,76 @@
+// The daemon's side of the joblet-launcher command line and status fd (see native/launcher.h).
+import { constants } from 'node:os';
+import type { LaunchSpec } from './types.js';
+
+/** The fd the launcher writes its status lines to; the 4th entry of spawn's stdio array. */
+export const STATUS_FD = 3;
+
+/**
+ * SIGKILL cannot be caught, so "kill the whole job" is asked of the launcher with this signal: it
+ * SIGKILLs the namespace's init and still reports the job's end. Must match KILL_CONTROL_SIGNAL
+ * in native/launcher.h.
+ */
+export const KILL_CONTROL_SIGNAL: NodeJS.Signals = 'SIGPWR';
+
+export type StatusLine =
+  | { kind: 'started'; pid: number }
+  | { kind: 'error'; reason: string }
+  | { kind: 'exited'; code: number }
+  | { kind: 'killed'; signal: number };
+
+export function launcherArgs(spec: LaunchSpec): string[] {
+  const args = ['--workdir', spec.workDir, '--status-fd', String(STATUS_FD)];
+  if (spec.hostname !== undefined) args.push('--hostname', spec.hostname);
+  // '--' ends the launcher's options, so a command named like an option is still the command
+  return [...args, '--', spec.command, ...spec.args];
+}
+
+const positiveInt = /^[0-9]+$/;
+
+/** Parses one status line (without its newline); throws on anything the launcher never writes. */
+export function parseStatusLine(line: string): StatusLine {
+  const space = line.indexOf(' ');
+  const word = space < 0 ? line : line.slice(0, space);
+  const rest = space < 0 ? '' : line.slice(space + 1);
+  switch (word) {
+    case 'error':
+      if (rest !== '') return { kind: 'error', reason: rest };
+      break;
+    case 'started':
+      if (positiveInt.test(rest) && Number(rest) > 0) return { kind: 'started', pid: Number(rest) };
+      break;
+    case 'exited':
+      if (positiveInt.test(rest) && Number(rest) <= 255) return { kind: 'exited', code: Number(rest) };
+      break;
+    case 'killed':
+      if (positiveInt.test(rest) && Number(rest) > 0 && Number(rest) < 128) return { kind: 'killed', signal: Number(rest) };
+      break;
+  }
+  throw new Error(`launcher status line ${JSON.stringify(line)}: not one of started/error/exited/killed (is the launcher the same version as the daemon?)`);
+}
+
+/** 'SIGKILL' for 9; undefined for numbers the platform has no name for (real-time signals). */
+export function signalName(signo: number): string | undefined {
+  for (const [name, n] of Object.entries(constants.signals)) if (n === signo) return name;
+  return undefined;
+}
+
+export function signalNumber(name: string): number | undefined {
+  return (constants.signals as Record<string, number>)[name];
+}
+
+/** Splits a byte stream into lines; keeps a partial last line until its newline arrives. */
+export class LineSplitter {
+  private partial = '';
+
+  push(chunk: string): string[] {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    return parts;
+  }
+
+  /** what is left without a newline at EOF ('' if nothing) */
+  rest(): string {
+    return this.partial;
+  }
+}
