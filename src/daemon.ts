@@ -72,7 +72,7 @@ export async function startDaemon(config: Config, log: Logger = pino({ level: co
     const server = await startApiServer({
       host: config.server.address,
       port: config.server.port,
-      tls: { ca: certs.caCert, cert: certs.serverCert, key: certs.serverKey },
+      tls: { ca: certs.caFile, cert: certs.serverFile, key: certs.serverKeyFile },
       log,
     }, {
       commands, store, files, nodeId,

@@ -2,7 +2,7 @@
 // Expected errors (bad config, port in use) print one line; bugs print a stack.
 import { cac } from 'cac';
 import { join } from 'node:path';
-import { loadConfig, ConfigError } from './config/index.js';
+import { loadConfig, ConfigError, ensureNodeId } from './config/index.js';
 import { ensureCertificates } from './certs/index.js';
 import { startDaemon } from './daemon.js';
 import { VERSION } from './version.js';
@@ -31,16 +31,15 @@ export async function main(argv: string[]): Promise<void> {
   cli.command('certs', 're-issue the CA, server and client certificates and the rnx configs').action(async (flags: Flags) => {
     const config = load(flags);
     const dataDir = config.storage.dataDir;
-    const certs = await ensureCertificates({
+    await ensureCertificates({
       certsDir: config.security.certsDir,
       configDir: join(dataDir, 'config'),
       address: `${config.server.address}:${config.server.port}`,
       serverNames: config.security.serverNames,
-      nodeId: config.server.nodeId,
+      nodeId: config.server.nodeId || ensureNodeId(dataDir),
       force: true,
     });
     console.log(`certificates re-issued in ${config.security.certsDir}; client configs in ${join(dataDir, 'config')} (restart the daemon to use them)`);
-    void certs;
   });
 
   cli.help();
