@@ -16,6 +16,7 @@ import { JobFiles } from './daemon/jobFiles.js';
 import { JobRunner } from './daemon/jobRunner.js';
 import { Snapshotter, JOBS_SNAPSHOT } from './daemon/snapshotter.js';
 import { startApiServer } from './api/server.js';
+import { lockDataDir } from './daemon/dataDirLock.js';
 
 export interface Daemon {
   /** host:port the API listens on. */
@@ -23,10 +24,12 @@ export interface Daemon {
   nodeId: string;
   dataDir: string;
   log: Logger;
+  /** Position of the last durable event (tests use it to prove a refused request wrote nothing). */
+  logPosition(): number;
   close(): Promise<void>;
 }
 
-export async function startDaemon(config: Config, log: Logger = pino({ level: config.logging.level })): Promise<Daemon> {
+export async function startDaemon(config: Config & { ignoredKeys: readonly string[] }, log: Logger = pino({ level: config.logging.level })): Promise<Daemon> {
   const undo: (() => Promise<void> | void)[] = [];
   const close = async () => { for (const u of undo.reverse()) await u(); undo.length = 0; };
   const started = Date.now();
@@ -34,7 +37,9 @@ export async function startDaemon(config: Config, log: Logger = pino({ level: co
     // 1. Data dir and node identity.
     const dataDir = config.storage.dataDir;
     mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+    undo.push(lockDataDir(dataDir));
     const nodeId = config.server.nodeId || ensureNodeId(dataDir);
+    if (config.ignoredKeys.length > 0) log.warn({ keys: config.ignoredKeys }, 'config keys Joblet has but joblet ignores');
 
     // 2. The event log, then the job table: snapshot + replay of the tail.
     const store = EventStore.open<JobEvent>({ path: join(dataDir, 'events') });
@@ -93,7 +98,7 @@ export async function startDaemon(config: Config, log: Logger = pino({ level: co
 
     const startupMs = Date.now() - started;
     log.info({ address: server.address, nodeId, dataDir, replayed, startupMs, clientConfig: join(dataDir, 'config', 'rnx-config.yml') }, 'serving');
-    return { address: server.address, nodeId, dataDir, log, close };
+    return { address: server.address, nodeId, dataDir, log, logPosition: () => store.lastPosition, close };
   } catch (err) {
     await close();
     throw err;

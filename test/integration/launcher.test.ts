@@ -195,8 +195,9 @@ rootTest('signal reaches every process of the job', async () => {
 });
 
 /** The launcher binary alone: its status lines, stdout and exit code. */
-function launcher(args: string[], onStdout?: (chunk: string, pid: number) => void) {
-  const child = spawn(defaultLauncherPath(), args, { env, stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
+function launcher(args: string[], onStdout?: (chunk: string, pid: number) => void, extraFds = 0) {
+  const extra = Array.from({ length: extraFds }, () => 'pipe' as const);
+  const child = spawn(defaultLauncherPath(), args, { env, stdio: ['ignore', 'pipe', 'inherit', 'pipe', ...extra] });
   let out = '';
   let status = '';
   child.stdout!.on('data', (d) => { out += d; onStdout?.(String(d), child.pid!); });
@@ -214,6 +215,13 @@ for (const sig of ['SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
     assert.is(res.code, 5);
   });
 }
+
+rootTest('fds the launcher inherits beyond the status fd do not reach the job', async () => {
+  // spawn passes fds 4 and 5 without close-on-exec: only the job's own close step removes them
+  const res = await launcher(['--status-fd', '3', '--', '/bin/sh', '-c', 'ls /proc/$$/fd'], undefined, 2);
+  assert.is(res.out, '0\n1\n2\n');
+  assert.match(res.status, /^started \d+\nexited 0\n$/);
+});
 
 rootTest('the launcher rejects a bad command line with a status line and 127', async () => {
   const res = await launcher(['--status-fd', '3', '--bogus', 'x', '--', 'true']);
