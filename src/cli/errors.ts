@@ -28,7 +28,8 @@ export function isServiceError(err: unknown): err is ServiceError {
 // act on ("connect ECONNREFUSED 127.0.0.1:1", "Hostname/IP does not match certificate's altnames").
 function reason(err: ServiceError): string {
   const d = (err.details || err.message).trim();
-  return d.replace(/^No connection established\. Last error: /, '').replace(/\.$/, '');
+  return d.replace(/^No connection established\. Last error: /, '').replace(/\.?\s*Resolution note:.*$/s, '')
+    .replace(/^Error: /, '').replace(/\.$/, '');
 }
 
 export function fromServiceError(err: ServiceError, site: CallSite): CliError {

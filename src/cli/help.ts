@@ -24,7 +24,7 @@ export function helpText(cli: CAC): string {
     'rnx: run and manage jobs on a joblet server', '',
     'Usage: rnx [--config PATH] [--node NAME] [--json] job <command> [args]',
     '       (run, list, status, log and stop also work without "job")', '',
-    'Job commands:', tableBody(cmds),
+    'Commands (job commands also as "rnx job <command>"):', tableBody(cmds),
     'Global options:', tableBody(optionRows(cli.globalCommand)),
     'Run "rnx job <command> --help" for a command\'s flags.', '',
   ].join('\n');

@@ -3,14 +3,20 @@
 import { openSync, writeSync, closeSync, readFileSync, rmSync, constants } from 'node:fs';
 import { join } from 'node:path';
 
+/** Dirs held by daemons in this process (tests run several); a pid file naming our own pid but
+ *  absent here is stale (a container restarted us with the same pid). */
+const heldHere = new Set<string>();
+
 export function lockDataDir(dataDir: string): () => void {
   const file = join(dataDir, 'joblet.pid');
+  if (heldHere.has(file)) throw new Error(`data dir ${dataDir} is in use by this process (close the other daemon first)`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
-      return () => rmSync(file, { force: true });
+      heldHere.add(file);
+      return () => { heldHere.delete(file); rmSync(file, { force: true }); };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(readFileSync(file, 'utf8').trim());
