@@ -88,6 +88,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
         hostMemoryMb: Math.floor(os.totalmem() / 1024 / 1024),
         maxUploadBytes: config.joblet.maxUploadBytes,
         defaultTimeoutMs: config.joblet.jobTimeoutMs,
+        maxCpuPercent: config.joblet.maxCpuPercent,
         parseDuration: (text) => { try { return parseDurationMs(text, 'timeout'); } catch { return undefined; } },
       }),
       facts: () => ({ 'joblet.startupMs': String(startupMs), 'joblet.replayedEvents': String(replayed) }),

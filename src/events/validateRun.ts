@@ -30,6 +30,8 @@ export interface RunContext {
   hostMemoryMb: number;
   maxUploadBytes: number;
   defaultTimeoutMs: number;
+  /** Highest max_cpu allowed (config joblet.maxCpuPercent); MAX_CPU_PERCENT when absent. */
+  maxCpuPercent?: number;
   /** Parses `30s`, `5m`, `1h`; undefined when the text is not a duration. */
   parseDuration(text: string): number | undefined;
 }
@@ -47,7 +49,7 @@ export function validateRunRequest(req: RunRequest, ctx: RunContext): { spec: Jo
   if (hasNul(req.command)) bad('command', 'must not contain NUL bytes');
   req.args.forEach((a, i) => hasNul(a) && bad(`args[${i}]`, 'must not contain NUL bytes'));
 
-  intInRange(bad, 'max_cpu', req.maxCpu, 0, MAX_CPU_PERCENT, 'percent of one core');
+  intInRange(bad, 'max_cpu', req.maxCpu, 0, ctx.maxCpuPercent ?? MAX_CPU_PERCENT, 'percent of one core');
   intInRange(bad, 'max_memory', req.maxMemory, 0, ctx.hostMemoryMb, 'MiB, at most the host memory');
   intInRange(bad, 'max_io_bps', req.maxIoBps, 0, Number.MAX_SAFE_INTEGER, 'bytes per second');
   const cpuProblem = checkCpuList(req.cpuCores, ctx.cpuCount);
