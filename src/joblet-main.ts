@@ -17,15 +17,16 @@ export async function main(argv: string[]): Promise<void> {
 
   cli.command('', 'start the daemon').action(async (flags: Flags) => {
     const config = load(flags);
-    const daemon = await startDaemon(config);
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        daemon.log.info({ signal }, 'shutting down');
-        daemon.close().then(resolve, (err) => { daemon.log.error({ err }, 'shutdown failed'); resolve(); });
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+    // Signals are caught before start-up begins, so a SIGTERM that arrives while the daemon is
+    // still starting (or right after it logs "serving") still shuts it down cleanly.
+    const signalled = new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
     });
+    const daemon = await startDaemon(config);
+    const signal = await signalled;
+    daemon.log.info({ signal }, 'shutting down');
+    await daemon.close();
   });
 
   cli.command('certs', 're-issue the CA, server and client certificates and the rnx configs').action(async (flags: Flags) => {
