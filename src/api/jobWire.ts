@@ -21,7 +21,8 @@ function timing(job: Job) {
   return { start_time: rfc3339(startedAt), end_time: rfc3339(endedAt), exit_code: exitCode, scheduled_time: rfc3339(job.scheduledAt) };
 }
 
-export function toWireJob(job: Job): WireJob {
+/** The fields Job and GetJobStatusResponse share, under the same names. */
+function common(job: Job) {
   const s = job.spec;
   return {
     uuid: job.id,
@@ -43,28 +44,11 @@ export function toWireJob(job: Job): WireJob {
   };
 }
 
+export function toWireJob(job: Job): WireJob {
+  return common(job);
+}
+
 export function toStatusResponse(job: Job): GetJobStatusResponse {
   const s = job.spec;
-  return {
-    uuid: job.id,
-    command: s.command,
-    args: s.args,
-    max_cpu: s.maxCpu,
-    cpu_cores: s.cpuCores,
-    max_memory: s.maxMemory,
-    max_io_bps: s.maxIoBps,
-    status: job.status,
-    ...timing(job),
-    environment: s.environment,
-    secret_environment: masked(s.secretKeys),
-    network: s.network,
-    volumes: s.volumes,
-    runtime: s.runtime,
-    work_dir: s.workDir,
-    uploads: s.uploads.map((u) => u.path),
-    gpu_indices: [],
-    gpu_count: s.gpuCount,
-    gpu_memory_mb: s.gpuMemoryMb,
-    node_id: job.nodeId,
-  };
+  return { ...common(job), network: s.network, volumes: s.volumes, work_dir: s.workDir, uploads: s.uploads.map((u) => u.path) };
 }
