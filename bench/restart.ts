@@ -11,7 +11,9 @@
 // work, while an extra output event only bumps a counter; fewer jobs with more output would be
 // cheaper to restart for the same event count. Every job has finished, so the daemon has nothing
 // to relaunch or mark lost and startup writes nothing: each run sees the same log.
-// Usage: node dist/bench/restart.js [events=1000000]   (or BENCH_EVENTS; BENCH_RUNS, BENCH_PROFILE_DIR)
+// Usage: node dist/bench/restart.js [events=1000000]   (or BENCH_EVENTS)
+//   BENCH_RUNS=3 runs per case; BENCH_PROFILE_DIR=dir writes --cpu-prof profiles of cases (a) and (b);
+//   BENCH_NODE_FLAGS adds node flags to every measured process.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -140,6 +142,8 @@ async function main(): Promise<void> {
   const total = benchSize(1_000_000);
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   const profileDir = process.env.BENCH_PROFILE_DIR;
+  // Node flags for every measured process, to try heap settings: BENCH_NODE_FLAGS="--max-semi-space-size=32".
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const root = mkdtempSync(join(tmpdir(), 'joblet-bench-restart-'));
   try {
     const dataDir = join(root, 'data');
@@ -165,7 +169,7 @@ async function main(): Promise<void> {
     // without close(): close() saves a snapshot, which would change the case under measurement
     // (an unclean exit is also what a crash looks like).
     const measure = (mode: string, dir: string, profile = false) => {
-      const flags = profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const flags = [...nodeFlags, ...(profile && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
       const all = Array.from({ length: runs }, () => runChild<Measured>(SELF, ['--child', mode, dir, port], flags));
       return { ...all[all.length - 1], ms: median(all.map((m) => m.ms)), processMs: median(all.map((m) => m.processMs)), each: all.map((m) => m.ms) };
     };
@@ -183,7 +187,7 @@ async function main(): Promise<void> {
       console.log(`${name.padEnd(58)} ${ms(m.ms).padStart(10)}  runs [${m.each.map((x) => x.toFixed(0)).join(', ')}] ms  process start→done ${ms(m.processMs)}  rss ${m.rssMb} MiB heap ${m.heapMb} MiB${extra}`);
     const ratio = (m: { ms: number }) => `  ratio to read ${(m.ms / read.ms).toFixed(2)}`;
     const verdict = (m: { ms: number }) => (m.ms <= TARGET_MS ? '  MEETS 1 s' : '  MISSES 1 s');
-    console.log(`median of ${runs} fresh processes each; snapshotEvery ${fmt(every)}; warm page cache`);
+    console.log(`median of ${runs} fresh processes each; snapshotEvery ${fmt(every)}; warm page cache${nodeFlags.length ? `; node ${nodeFlags.join(' ')}` : ''}`);
     line(`baseline: store.read() of ${fmt(read.events ?? 0)} events`, read, `  (${fmt(Math.round((read.events ?? 0) / read.ms * 1000))} events/s)`);
     line('replay only: read() + JobTable.apply', replay, ratio(replay));
     line('daemon start, empty log (fixed cost)', empty);

@@ -3,27 +3,24 @@
 import type { Job } from '../events/job.js';
 import type { JobCommand } from '../events/jobCommands.js';
 import { decide } from '../events/jobCommands.js';
-import type { JobEvent } from '../events/jobEvents.js';
+import { evolve, type JobEvent } from '../events/jobEvents.js';
 import type { EventStore, StoredEvent } from '../persist/eventStore.js';
-import { JobTable } from '../projections/jobTable.js';
+import type { JobTable } from '../projections/jobTable.js';
 
 export type EventListener = (e: StoredEvent<JobEvent>) => void;
 
 export class CommandHandler {
   /**
-   * `decided` is the table as it will be once every appended event is durable. Commands are
-   * decided against it synchronously, so two commands racing for one job (a stop and an exit)
-   * see each other's effects even while their fsync is still in flight. `table` only ever holds
-   * durable events and is what readers see.
+   * Jobs with events whose fsync is still in flight, as they will be once those are durable, and
+   * how many such events each has. Commands are decided against this overlay on top of `table`,
+   * so two commands racing for one job (a stop and an exit) see each other's effects. `table`
+   * holds only durable events and is what readers see. The overlay holds only in-flight jobs, so
+   * start-up copies nothing.
    */
-  private decided: JobTable;
-  private decidedCount: number;
+  private readonly pending = new Map<string, { job: Job | undefined; events: number }>();
   private readonly listeners: EventListener[] = [];
 
-  constructor(private readonly store: EventStore<JobEvent>, readonly table: JobTable) {
-    this.decided = JobTable.fromSnapshot(table.snapshot());
-    this.decidedCount = table.position;
-  }
+  constructor(private readonly store: EventStore<JobEvent>, readonly table: JobTable) {}
 
   /** Called for every durable event, in position order, after the table has applied it. Returns an unsubscribe. */
   onEvent(listener: EventListener): () => void {
@@ -45,27 +42,34 @@ export class CommandHandler {
   }
 
   /** The state decisions are made against (may be a few ms ahead of `table`). */
-  current(jobId: string) {
-    return this.decided.get(jobId);
+  current(jobId: string): Job | undefined {
+    const p = this.pending.get(jobId);
+    return p ? p.job : this.table.get(jobId);
   }
 
   /** Decides and appends; throws DomainError without writing anything when the command is refused. */
   async handle(cmd: JobCommand): Promise<StoredEvent<JobEvent>[]> {
-    const events = decide(this.decided.get(cmd.jobId), cmd);
+    const events = decide(this.current(cmd.jobId), cmd);
     return this.append(events);
   }
 
   async append(events: JobEvent[]): Promise<StoredEvent<JobEvent>[]> {
     if (events.length === 0) return [];
-    for (const e of events) this.decided.apply(++this.decidedCount, e);
+    const jobEvents = events.filter((e): e is JobEvent & { jobId: string } => e.jobId !== undefined);
+    for (const e of jobEvents) {
+      const p = this.pending.get(e.jobId) ?? { job: this.table.get(e.jobId), events: 0 };
+      this.pending.set(e.jobId, { job: evolve(p.job, e), events: p.events + 1 });
+    }
     let positions: number[];
     try {
       positions = await this.store.append(events);
-    } catch (err) {
-      // Nothing was written: forget the optimistic state so the next decision sees the truth.
-      this.decided = JobTable.fromSnapshot(this.table.snapshot());
-      this.decidedCount = this.table.position;
-      throw err;
+    } finally {
+      // Durable or failed, these events are no longer in flight: durable ones are in `table`
+      // after catchUp below; failed ones were never written, so the overlay forgets them.
+      for (const e of jobEvents) {
+        const p = this.pending.get(e.jobId)!;
+        if (--p.events === 0) this.pending.delete(e.jobId);
+      }
     }
     this.catchUp(positions[positions.length - 1]);
     return events.map((event, i) => ({ position: positions[i], event }));
