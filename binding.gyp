@@ -11,7 +11,17 @@
         "native/init.c",
         "native/job.c",
         "native/signals.c",
-        "native/report.c"
+        "native/report.c",
+        "native/args.c",
+        "native/cgroups.c",
+        "native/netns.c",
+        "native/paths.c",
+        "native/rootfs.c",
+        "native/devfs.c",
+        "native/procfs.c",
+        "native/uploads.c",
+        "native/privileges.c",
+        "native/seccomp.c"
       ],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     }

@@ -1,7 +1,7 @@
 /*
- * Our tiny init: pid 1 of the job's pid namespace. Sets up the namespaces the job shares, forks
- * the job, reaps every zombie, forwards signals to the whole namespace, and exits with the job's
- * status once the job's main process is gone.
+ * Our tiny init: pid 1 of the job's pid namespace. Joins the job's cgroups, sets up the
+ * namespaces and the root the job shares, forks the job, reaps every zombie, forwards signals to
+ * the whole namespace, and exits with the job's status once the job's main process is gone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,11 +16,6 @@
 #include <unistd.h>
 
 #include "launcher.h"
-
-__attribute__((noreturn)) static void fail(int sync_fd, const char *step, int err) {
-  send_failure(sync_fd, step, err);
-  _exit(127);
-}
 
 static int exit_code(int status) {
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -46,7 +41,7 @@ static int supervise(pid_t job, const sigset_t *set) {
 }
 
 void run_init(const struct launch_opts *o, int sync_fd, int exit_fd, const sigset_t *orig_mask) {
-  char step[128];
+  struct failure f;
   sigset_t set;
   forwarded_set(&set);
   sigaddset(&set, SIGCHLD);
@@ -54,34 +49,49 @@ void run_init(const struct launch_opts *o, int sync_fd, int exit_fd, const sigse
 
   /* 1. die with the launcher (a later issue lets jobs outlive it). If the launcher died before
    *    prctl took effect no signal will come, so check that it still holds the exit pipe. */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(sync_fd, "prctl PR_SET_PDEATHSIG", errno);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno(sync_fd, "prctl PR_SET_PDEATHSIG", errno);
   struct pollfd pf = {.fd = exit_fd, .events = POLLOUT};
   if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) _exit(127);
 
-  /* 2. the namespaces the job shares with us; the pid ns was entered by the fork that made us */
-  if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0) fail(sync_fd, "unshare mnt,ipc,uts", errno);
+  /* 2. into the job's cgroups while still in the host's cgroup namespace (cgroups.c) */
+  if (join_cgroups(o, &f) < 0) die(sync_fd, &f);
 
-  /* 3. no mount event of ours may propagate back to the host (mount_namespaces(7): a new mount
+  /* 3. the namespaces the job shares with us; the pid ns was entered by the fork that made us.
+   *    The cgroup ns is rooted at the cgroups just joined; a new net ns only has lo, down. */
+  int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | (o->new_net ? CLONE_NEWNET : 0);
+  if (unshare(flags) < 0)
+    die_errno(sync_fd, o->new_net ? "unshare mnt,ipc,uts,cgroup,net" : "unshare mnt,ipc,uts,cgroup", errno);
+  if (o->new_net && loopback_up(&f) < 0) die(sync_fd, &f);
+
+  /* 4. no mount event of ours may propagate back to the host (mount_namespaces(7): a new mount
    *    ns copies the shared peer groups of systemd's "/" rshared tree) */
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(sync_fd, "mount --make-rprivate /", errno);
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_errno(sync_fd, "mount --make-rprivate /", errno);
 
-  /* 4. a procfs of the new pid ns, so /proc shows only the job's processes */
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-    fail(sync_fd, "mount /proc", errno);
+  /* 5. the job's root (rootfs.c: system dirs, work, /tmp, /dev, /proc, /sys, pivot_root), or
+   *    without one just a procfs of the new pid ns over the host's /proc */
+  if (o->root) {
+    if (build_root(o, &f) < 0) die(sync_fd, &f);
+  } else if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    die_errno(sync_fd, "mount /proc", errno);
 
-  /* 5. the job's own hostname (uts ns) */
+  /* 6. the job's own hostname (uts ns) */
   if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0) {
-    snprintf(step, sizeof step, "sethostname %.64s", o->hostname);
-    fail(sync_fd, step, errno);
+    failf(&f, errno, NULL, "sethostname %.64s", o->hostname);
+    die(sync_fd, &f);
   }
 
-  /* 6. the job; from here the launcher learns the outcome from the job itself */
+  /* 7. init stays root in the job's namespaces; non-dumpable makes its /proc/1 entries owned by
+   *    root and closed to the job's user even without hidepid (proc(5), PR_SET_DUMPABLE), so the
+   *    job cannot reach our binary through /proc/1/exe (the runc CVE-2019-5736 class) */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno(sync_fd, "prctl PR_SET_DUMPABLE 0", errno);
+
+  /* 8. the job; from here the launcher learns the outcome from the job itself */
   pid_t job = fork();
-  if (job < 0) fail(sync_fd, "fork job", errno);
+  if (job < 0) die_errno(sync_fd, "fork job", errno);
   if (job == 0) run_job(o, sync_fd, orig_mask);
   close(sync_fd);
 
-  /* 7. wait for the job's main process; report its raw status before taking the rest down */
+  /* 9. wait for the job's main process; report its raw status before taking the rest down */
   int status = supervise(job, &set);
   write_all(exit_fd, (const char *)&status, sizeof status);
   kill(-1, SIGKILL);

@@ -1,6 +1,7 @@
 /*
- * The job process: a child of init inside the new namespaces. Ordered steps, each reported as
- * {step, errno} over the sync socket if it fails; the last one is execvp.
+ * The job process: a child of init inside the new namespaces and, with --root, already in the
+ * job root. Ordered steps, each reported as {step, errno} over the sync socket if it fails; the
+ * last one is execvp.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,11 +20,6 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-
-__attribute__((noreturn)) static void fail(int sync_fd, const char *step, int err) {
-  send_failure(sync_fd, step, err);
-  _exit(127);
-}
 
 /*
  * Every fd above 2 must be gone at exec, or the job could reach the daemon's files
@@ -75,29 +71,38 @@ static int send_pid(int sync_fd) {
 }
 
 void run_job(const struct launch_opts *o, int sync_fd, const sigset_t *orig_mask) {
-  char step[PATH_MAX + 64];
+  struct failure f;
 
   /* 1. signals as the daemon handed them to us (dispositions, mask) */
   reset_signals(orig_mask);
 
   /* 2. own session: no controlling terminal, cannot inject into one (isolation spec #25) */
-  if (setsid() < 0) fail(sync_fd, "setsid", errno);
+  if (setsid() < 0) die_errno(sync_fd, "setsid", errno);
 
-  /* 3. work dir, then prove the cwd is reachable from our root: getcwd(3) fails with ENOENT
-   *    when the cwd lies outside it (the check runc added for CVE-2024-21626) */
-  if (o->workdir) {
-    snprintf(step, sizeof step, "chdir %s", o->workdir);
-    if (chdir(o->workdir) < 0) fail(sync_fd, step, errno);
+  /* 3. no fd above 2 survives exec (the sync socket goes with it: that EOF means "exec worked");
+   *    before the privilege drop, since the /proc fallback needs to read our fd table */
+  if (cloexec_all_above_stderr() < 0) die_errno(sync_fd, "close fds", errno);
+
+  /* 4. the job's user, no capabilities, no_new_privs (privileges.c) */
+  if (drop_privileges(o, &f) < 0) die(sync_fd, &f);
+
+  /* 5. work dir, as the job's user, then prove the cwd is reachable from our root: getcwd(3)
+   *    fails with ENOENT when the cwd lies outside it (the check runc added for CVE-2024-21626) */
+  if (o->workdir && chdir(o->workdir) < 0) {
+    failf(&f, errno, NULL, "chdir %s", o->workdir);
+    die(sync_fd, &f);
   }
   char cwd[PATH_MAX];
-  if (getcwd(cwd, sizeof cwd) == NULL) fail(sync_fd, "getcwd after chdir", errno);
+  if (getcwd(cwd, sizeof cwd) == NULL) die_errno(sync_fd, "getcwd after chdir", errno);
 
-  /* 4. no fd above 2 survives exec (the sync socket goes with it: that EOF means "exec worked") */
-  if (cloexec_all_above_stderr() < 0) fail(sync_fd, "close fds", errno);
+  /* 6. tell the launcher who we are; a failure after this still wins over the pid */
+  if (send_pid(sync_fd) < 0) die_errno(sync_fd, "send pid", errno);
 
-  /* 5. tell the launcher who we are, then become the command */
-  if (send_pid(sync_fd) < 0) fail(sync_fd, "send pid", errno);
+  /* 7. the seccomp filter last, so nothing of ours runs under it but execve (seccomp.c) */
+  if (install_seccomp(o->seccomp, &f) < 0) die(sync_fd, &f);
+
+  /* 8. become the command */
   execvp(o->argv[0], o->argv);
-  snprintf(step, sizeof step, "exec %s", o->argv[0]);
-  fail(sync_fd, step, errno);
+  failf(&f, errno, NULL, "exec %s", o->argv[0]);
+  die(sync_fd, &f);
 }

@@ -1,5 +1,5 @@
 /*
- * joblet-launcher [--workdir DIR] [--hostname NAME] [--status-fd N] -- COMMAND [ARGS...]
+ * joblet-launcher [OPTIONS] -- COMMAND [ARGS...]   (options: args.c and native/README.md)
  *
  * The outer launcher stays in the host's namespaces: it creates the pid namespace for init,
  * learns the job's host pid, writes the status lines (see launcher.h), forwards signals to init
@@ -22,42 +22,21 @@
 #include "launcher.h"
 #include "startup.h"
 
-static const char usage[] =
-    "usage: joblet-launcher [--workdir DIR] [--hostname NAME] [--status-fd N] -- COMMAND [ARGS...]";
-
 static int status_fd = -1;
 
 /* A failure before the job exists: one status line, exit 127 (the shell's "could not run"). */
 __attribute__((noreturn)) static void fail(const char *step, int err) {
-  char msg[4200];
-  format_failure(msg, sizeof msg, step, err);
+  char msg[4400];
+  format_failure(msg, sizeof msg, step, err, NULL);
   status_printf(status_fd, "error %s", msg);
   exit(127);
 }
 
-__attribute__((noreturn)) static void usage_error(const char *what) {
-  status_printf(status_fd, "error args: EINVAL (%s; %s)", what, usage);
+__attribute__((noreturn)) static void fail_with(const struct failure *f) {
+  char msg[4400];
+  format_failure(msg, sizeof msg, f->step, f->err, f->hint);
+  status_printf(status_fd, "error %s", msg);
   exit(127);
-}
-
-static void parse_args(int argc, char **argv, struct launch_opts *o) {
-  *o = (struct launch_opts){.status_fd = -1};
-  int i = 1;
-  for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
-    if (i + 1 >= argc) usage_error("missing value after an option");
-    if (strcmp(argv[i], "--workdir") == 0) o->workdir = argv[i + 1];
-    else if (strcmp(argv[i], "--hostname") == 0) o->hostname = argv[i + 1];
-    else if (strcmp(argv[i], "--status-fd") == 0) {
-      char *end;
-      long fd = strtol(argv[i + 1], &end, 10);
-      if (*end != '\0' || fd < 3 || fd > 1 << 20) usage_error("--status-fd must be a number >= 3");
-      /* the fd must be an open fd the daemon passed, not one we will create */
-      if (fcntl((int)fd, F_GETFD) < 0) usage_error("--status-fd is not an open file descriptor");
-      o->status_fd = status_fd = (int)fd;
-    } else usage_error("unknown option");
-  }
-  if (i >= argc || i + 1 >= argc) usage_error("missing -- COMMAND");
-  o->argv = &argv[i + 1];
 }
 
 /* Exit the way the job did, after the last status line. */
@@ -74,6 +53,7 @@ __attribute__((noreturn)) static void finish(int job_status) {
 int main(int argc, char **argv) {
   struct launch_opts o;
   parse_args(argc, argv, &o);
+  status_fd = o.status_fd;
   /* a daemon that died must not kill us with SIGPIPE halfway through a status line */
   signal(SIGPIPE, SIG_IGN);
 
@@ -96,10 +76,14 @@ int main(int argc, char **argv) {
   if (pipe2(exitp, O_CLOEXEC) < 0) fail("pipe2", errno);
 
   /* 4. only the pid ns is unshared here: unshare(CLONE_NEWPID) moves our children, not us, so
-   *    we keep the host's /proc and mounts; init unshares the rest */
+   *    we keep the host's /proc and mounts; init unshares the rest. A cgroup v2 dir is joined by
+   *    forking init into it (cgroups.c), the others by init itself. */
+  struct failure f;
+  int cgroup_fd;
+  if (open_cgroup_v2(&o, &cgroup_fd, &f) < 0) fail_with(&f);
   if (unshare(CLONE_NEWPID) < 0) fail("unshare pid", errno);
-  pid_t init = fork();
-  if (init < 0) fail("fork init", errno);
+  pid_t init = fork_init(&o, cgroup_fd, &f);
+  if (init < 0) fail_with(&f);
   if (init == 0) {
     if (status_fd >= 0) close(status_fd);
     close(sig_fd);
@@ -109,6 +93,7 @@ int main(int argc, char **argv) {
   }
   close(sync[1]);
   close(exitp[1]);
+  if (cgroup_fd >= 0) close(cgroup_fd);
 
   /* 5. supervise: startup messages, signals to forward, init's exit */
   struct startup st;

@@ -4,8 +4,11 @@
  * Process tree (DESIGN invariant 5: no namespace or mount syscall ever runs on a Node thread):
  *
  *   daemon (node) ── spawn ──► launcher      host pid ns; forwards signals, reports on the status fd
- *                                └─ init     pid 1 of a new pid ns; new mount/ipc/uts ns; reaps
- *                                    └─ job  setsid, chdir, fds closed, execvp(COMMAND)
+ *                                └─ init     pid 1 of a new pid ns; joins the cgroups; new mount/
+ *                                    │       ipc/uts/cgroup (and net) ns; builds the job root and
+ *                                    │       pivots into it; reaps
+ *                                    └─ job  setsid, privileges dropped, chdir, fds closed,
+ *                                            seccomp, execvp(COMMAND)
  *
  * Status fd protocol (one line each, written only by the outer launcher):
  *   first  `started <host pid of the job>`  or  `error <step>: <ERRNO_NAME> (<strerror>)`
@@ -14,16 +17,52 @@
 #ifndef JOBLET_LAUNCHER_H
 #define JOBLET_LAUNCHER_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
-/* What the daemon asked for; argv is NULL-terminated and starts with the command. */
+enum seccomp_profile { SECCOMP_OFF, SECCOMP_DEFAULT, SECCOMP_STRICT };
+
+/*
+ * What the daemon asked for; argv is NULL-terminated and starts with the command. Every field
+ * left at its zero value (or -1) keeps the behaviour the launcher had before isolation existed.
+ */
 struct launch_opts {
-  const char *workdir;  /* NULL: keep the launcher's cwd */
+  const char *workdir;  /* NULL: keep the launcher's cwd; with root: the path inside the job */
   const char *hostname; /* NULL: keep the copy of the host's name the new uts ns starts with */
   int status_fd;        /* -1: report errors on stderr only */
   char **argv;
+  /* --cgroup: joined by init before any namespace exists */
+  const char **cgroups;
+  int n_cgroups;
+  int cgroup_v2;        /* index of the one cgroup v2 dir in cgroups, -1 if none */
+  int cgroup_v2_joined; /* init was cloned into it (clone3 CLONE_INTO_CGROUP) */
+  int new_net;          /* --network none: a new net ns with only lo, up */
+  /* --root and what builds the job root (mounts.c, devfs.c, procfs.c, uploads.c) */
+  const char *root;     /* NULL: no new root, only a fresh /proc over the host's */
+  const char **ro_binds;
+  int n_ro_binds;
+  const char *uploads;  /* host dir copied into the work tmpfs; NULL: an empty work dir */
+  unsigned long long work_size, tmp_size;
+  /* --uid/--gid: the job drops to them with no capabilities and no_new_privs (privileges.c) */
+  long uid, gid;        /* -1: stay root with every capability (only without isolation) */
+  enum seccomp_profile seccomp;
 };
+
+/*
+ * A failed step: what ran ("pivot_root /opt/joblet/jobs/ab12/root"), its errno and, where we know
+ * the usual cause, a hint for the operator ("is the new root a mount point?").
+ */
+struct failure {
+  char step[PATH_MAX + 128];
+  int err;
+  const char *hint;
+};
+
+/* Fills f and returns -1, so a step can `return failf(f, errno, hint, "mount %s", path)`. */
+int failf(struct failure *f, int err, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Signals the launcher and init pass on to the whole job. The daemon sends them to the launcher,
@@ -46,10 +85,42 @@ struct launch_opts {
 #define MSG_ERROR 'E' /* "<step>: <ERRNO_NAME> (<strerror>)" */
 
 /* report.c */
-void format_failure(char *out, size_t len, const char *step, int err);
+void format_failure(char *out, size_t len, const char *step, int err, const char *hint);
 void write_all(int fd, const char *buf, size_t len);
 void status_printf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void send_failure(int sock, const char *step, int err);
+void send_failure(int sock, const struct failure *f);
+/* send_failure, then _exit(127): a step before exec failed */
+void die(int sock, const struct failure *f) __attribute__((noreturn));
+void die_errno(int sock, const char *step, int err) __attribute__((noreturn));
+
+/* args.c: exits with an `error args:` status line on a bad command line */
+void parse_args(int argc, char **argv, struct launch_opts *o);
+
+/* cgroups.c: the launcher finds the v2 dir (*fd = an O_PATH fd of it, -1 if there is none) and
+ * forks init into it; init joins the rest before its unshare */
+int open_cgroup_v2(struct launch_opts *o, int *fd, struct failure *f);
+pid_t fork_init(struct launch_opts *o, int cgroup_fd, struct failure *f);
+int join_cgroups(const struct launch_opts *o, struct failure *f);
+/* netns.c: init, in its new net ns */
+int loopback_up(struct failure *f);
+
+/* rootfs.c: builds the job root under o->root and pivots into it (init, in its mount ns) */
+int build_root(const struct launch_opts *o, struct failure *f);
+/* paths.c: mkdir -p of an absolute path below an open dir, refusing symlinks on the way */
+int make_mount_point(int root_fd, const char *path, int is_file, struct failure *f);
+/* out = root + path (path absolute), or ENAMETOOLONG */
+int in_root(char out[PATH_MAX], const char *root, const char *path, struct failure *f);
+int mount_at(struct failure *f, const char *hint, const char *src, const char *dst, const char *type,
+             unsigned long flags, const char *data);
+int bind_read_only(struct failure *f, const char *src, const char *dst, unsigned long extra);
+/* devfs.c, procfs.c, uploads.c: parts of the root, given its host path */
+int build_dev(const char *root, int root_fd, unsigned long long shm_size, struct failure *f);
+int build_proc_sys(const char *root, int root_fd, struct failure *f);
+int copy_uploads(const char *from, const char *to, uid_t uid, gid_t gid, struct failure *f);
+
+/* privileges.c, seccomp.c (run by the job, last steps before exec) */
+int drop_privileges(const struct launch_opts *o, struct failure *f);
+int install_seccomp(enum seccomp_profile profile, struct failure *f);
 
 /* job.c: runs in the child of init; never returns */
 void run_job(const struct launch_opts *o, int sync_fd, const sigset_t *orig_mask)

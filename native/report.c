@@ -1,7 +1,8 @@
 /*
  * How the launcher reports: every failing step before exec becomes one line
- * "<step>: <ERRNO_NAME> (<strerror>)", e.g. "mount /proc: EPERM (operation not permitted)",
- * so the daemon can show the operator which syscall failed on which path and why.
+ * "<step>: <ERRNO_NAME> (<strerror>[; <hint>])", e.g. "mount /proc: EPERM (operation not
+ * permitted)" or "pivot_root /j/root: EINVAL (invalid argument; is the new root a mount point?)",
+ * so the daemon can show the operator which syscall failed on which path, why, and the fix.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -24,7 +25,7 @@ static const char *errno_name(int err, char *buf, size_t len) {
   return buf;
 }
 
-void format_failure(char *out, size_t len, const char *step, int err) {
+void format_failure(char *out, size_t len, const char *step, int err, const char *hint) {
   char namebuf[32];
   const char *name = errno_name(err, namebuf, sizeof namebuf);
   int n = snprintf(out, len, "%s: %s (", step, name);
@@ -32,8 +33,22 @@ void format_failure(char *out, size_t len, const char *step, int err) {
   /* the project's errors are lowercase: "No such file" -> "no such file" */
   size_t i = (size_t)n;
   for (const char *s = strerror(err); *s && i + 2 < len; s++) out[i++] = (char)tolower((unsigned char)*s);
+  if (hint && *hint) {
+    int m = snprintf(out + i, len - i, "; %s", hint);
+    if (m > 0) i = i + (size_t)m < len - 2 ? i + (size_t)m : len - 2;
+  }
   out[i++] = ')';
   out[i] = '\0';
+}
+
+int failf(struct failure *f, int err, const char *hint, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->step, sizeof f->step, fmt, ap);
+  va_end(ap);
+  f->err = err;
+  f->hint = hint;
+  return -1;
 }
 
 /* Best effort: a daemon that went away (EPIPE, SIGPIPE is ignored) must not stop the launcher. */
@@ -48,7 +63,7 @@ void write_all(int fd, const char *buf, size_t len) {
 }
 
 void status_printf(int fd, const char *fmt, ...) {
-  char line[4400];
+  char line[4600];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line - 1, fmt, ap);
@@ -61,11 +76,22 @@ void status_printf(int fd, const char *fmt, ...) {
 }
 
 /* Used by init and the job: the outer launcher turns the message into the status line. */
-void send_failure(int sock, const char *step, int err) {
-  char msg[4200];
+void send_failure(int sock, const struct failure *f) {
+  char msg[4400];
   msg[0] = MSG_ERROR;
-  format_failure(msg + 1, sizeof msg - 1, step, err);
+  format_failure(msg + 1, sizeof msg - 1, f->step, f->err, f->hint);
   /* one datagram = one message (SOCK_SEQPACKET keeps boundaries) */
   while (send(sock, msg, strlen(msg), MSG_NOSIGNAL) < 0 && errno == EINTR) {
   }
+}
+
+void die(int sock, const struct failure *f) {
+  send_failure(sock, f);
+  _exit(127);
+}
+
+void die_errno(int sock, const char *step, int err) {
+  struct failure f;
+  failf(&f, err, NULL, "%s", step);
+  die(sock, &f);
 }

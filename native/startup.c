@@ -41,7 +41,7 @@ int startup_read(struct startup *st) {
   ssize_t n = recvmsg(st->fd, &msg, MSG_CMSG_CLOEXEC);
   if (n < 0 && errno == EINTR) return 0;
   if (n < 0) {
-    if (!st->error[0]) format_failure(st->error, sizeof st->error, "recvmsg sync socket", errno);
+    if (!st->error[0]) format_failure(st->error, sizeof st->error, "recvmsg sync socket", errno, NULL);
     return end(st);
   }
   if (n == 0) return end(st); /* seqpacket: 0 bytes is EOF, we never send empty messages */

@@ -11,7 +11,7 @@ struct startup {
   int fd;          /* our end of the seqpacket socket; closed once done */
   int done;        /* EOF seen: every copy of the job's end is closed (exec or exit) */
   pid_t pid;       /* the job's pid in our (the host's) pid namespace, 0 until reported */
-  char error[4200];/* first failure reported by init or the job, "" if none */
+  char error[4400];/* first failure reported by init or the job, "" if none */
 };
 
 void startup_init(struct startup *st, int fd);

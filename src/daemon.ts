@@ -8,15 +8,18 @@ import type { Config } from './config/index.js';
 import { ensureNodeId, parseDurationMs } from './config/index.js';
 import { ensureCertificates } from './certs/index.js';
 import type { JobEvent } from './events/jobEvents.js';
-import { EventStore } from './persist/eventStore.js';
+import { upcastJobEvent } from './events/upcasters.js';
+import { EventStore, type StoredEvent } from './persist/eventStore.js';
 import { JobTable, type JobTableSnapshot } from './projections/jobTable.js';
-import { createNativeExecutor } from './executor/nativeExecutor.js';
+import { createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS } from './executor/index.js';
+import { isFinal } from './events/job.js';
 import { CommandHandler } from './daemon/commands.js';
 import { JobFiles } from './daemon/jobFiles.js';
 import { JobRunner } from './daemon/jobRunner.js';
 import { Snapshotter, JOBS_SNAPSHOT } from './daemon/snapshotter.js';
 import { startApiServer } from './api/server.js';
 import { lockDataDir } from './daemon/dataDirLock.js';
+import { StateService, syncJobsOnStart } from './state/index.js';
 
 export interface Daemon {
   /** host:port the API listens on. */
@@ -24,8 +27,12 @@ export interface Daemon {
   nodeId: string;
   dataDir: string;
   log: Logger;
-  /** Position of the last durable event (tests use it to prove a refused request wrote nothing). */
+  /** Position of the last durable event. */
   logPosition(): number;
+  /** Durable events from `from` on (tests use it to see exactly what a request wrote). */
+  readLog(from?: number): StoredEvent<JobEvent>[];
+  /** The State service: replication status, its child's pid, the backend's records. */
+  state: StateService;
   close(): Promise<void>;
 }
 
@@ -42,7 +49,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     if (config.ignoredKeys.length > 0) log.warn({ keys: config.ignoredKeys }, 'config keys Joblet has but joblet ignores');
 
     // 2. The event log, then the job table: snapshot + replay of the tail.
-    const store = EventStore.open<JobEvent>({ path: join(dataDir, 'events') });
+    const store = EventStore.open<JobEvent>({ path: join(dataDir, 'events'), upcast: upcastJobEvent });
     undo.push(() => store.close());
     const snap = store.loadSnapshot<JobTableSnapshot>(JOBS_SNAPSHOT);
     const table = snap ? JobTable.fromSnapshot(snap.state) : new JobTable();
@@ -56,14 +63,37 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     undo.push(() => snapshotter.saveNow());
     const files = new JobFiles(join(dataDir, 'jobs'));
     for (const id of files.listed()) if (!table.get(id)) files.remove(id);  // a crash between upload and submit
-    const executor = createNativeExecutor();
+    // The cgroup driver (v1 or v2, detected) limits and accounts every job; leftovers of jobs the
+    // log no longer calls active (a crash) are killed and removed.
+    const cgroups = detectCgroupDriver({ dataDir });
+    log.info({ cgroups: cgroups.describe() }, 'cgroup driver');
+    await cgroups.cleanupOrphans((id) => { const j = table.get(id); return !!j && !isFinal(j); });
+    const executor = createNativeExecutor({ cgroups });
     undo.push(() => executor.close());
+    const iso = config.isolation;
     const runner = new JobRunner(commands, executor, files, {
       maxConcurrentJobs: config.joblet.maxConcurrentJobs,
       stopGraceMs: config.joblet.stopGracePeriodMs,
       hostname: (jobId) => `job-${jobId.slice(0, 8)}`,
+      isolation: {
+        systemDirs: iso.systemDirs.length > 0 ? [...iso.systemDirs] : [...DEFAULT_SYSTEM_DIRS],
+        workSizeBytes: iso.workSizeBytes,
+        tmpSizeBytes: iso.tmpSizeBytes,
+        uid: iso.uid,
+        gid: iso.gid,
+        seccomp: iso.seccomp,
+      },
+      pidsMax: iso.pidsMax,
     }, log);
     undo.push(() => runner.close());
+    // 3b. The State service (a supervised child) replicates job records to the backend; before the
+    // runner resumes, jobs the backend has for this node and the log lacks are imported.
+    const state = StateService.start({ store, settings: config.state, dataDir, log });
+    undo.push(() => state.close());
+    const imported = await syncJobsOnStart({
+      list: (id, ms) => state.list(id, ms), store, table, append: (events) => commands.append(events),
+      prepare: (id) => files.prepare(id, [], {}), nodeId, settings: config.state, log,
+    });
     await runner.resume(table.list());
 
     // 4. Certificates (created on first start), then the API over mTLS.
@@ -81,6 +111,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
       log,
     }, {
       commands, store, files, nodeId,
+      recordRejection: (rejection, jobRef) => commands.recordRejection(rejection, jobRef),
       stopGraceMs: config.joblet.stopGracePeriodMs,
       runContext: () => ({
         now: Date.now(),
@@ -89,9 +120,10 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
         maxUploadBytes: config.joblet.maxUploadBytes,
         defaultTimeoutMs: config.joblet.jobTimeoutMs,
         maxCpuPercent: config.joblet.maxCpuPercent,
+        allowHostNetwork: config.isolation.allowHostNetwork,
         parseDuration: (text) => { try { return parseDurationMs(text, 'timeout'); } catch { return undefined; } },
       }),
-      facts: () => ({ 'joblet.startupMs': String(startupMs), 'joblet.replayedEvents': String(replayed) }),
+      facts: () => ({ 'joblet.cgroups': cgroups.describe(), 'joblet.startupMs': String(startupMs), 'joblet.replayedEvents': String(replayed), ...state.facts(), 'state.importedJobs': String(imported) }),
     });
     undo.push(() => server.close());
     // 5. Client configs carry the address actually bound (port 0 in tests).
@@ -99,7 +131,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
 
     const startupMs = Date.now() - started;
     log.info({ address: server.address, nodeId, dataDir, replayed, startupMs, clientConfig: join(dataDir, 'config', 'rnx-config.yml') }, 'serving');
-    return { address: server.address, nodeId, dataDir, log, logPosition: () => store.lastPosition, close };
+    return { address: server.address, nodeId, dataDir, log, logPosition: () => store.lastPosition, readLog: (from = 1) => [...store.read(from)], state, close };
   } catch (err) {
     await close();
     throw err;

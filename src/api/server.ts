@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { jobletProto } from '../proto.js';
 import { DomainError } from '../events/errors.js';
-import { Middleware } from './middleware.js';
+import { Middleware, type RejectionRecorder } from './middleware.js';
 import { requireTls13 } from './identity.js';
 import { jobServiceHandlers, type JobServiceDeps } from './jobService.js';
 import { monitoringHandlers, type MonitoringDeps } from './monitoringService.js';
@@ -25,9 +25,12 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps & MonitoringDeps): Promise<ApiServer> {
+/** Where refused requests are recorded (the event log); without it they are only answered. */
+export interface AuditDeps { recordRejection?: RejectionRecorder }
+
+export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps & MonitoringDeps & AuditDeps): Promise<ApiServer> {
   requireTls13();
-  const m = new Middleware(opts.log);
+  const m = new Middleware(opts.log, deps.recordRejection);
   const pkg = jobletProto().joblet;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024 });
 

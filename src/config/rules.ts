@@ -76,3 +76,11 @@ export function nodeId(): Rule<string> {
 export function text(): Rule<string> {
   return (v) => (typeof v === 'string' ? { ok: v } : { problem: `must be a string (got ${shown(v)})` });
 }
+
+export function absolutePathList(): Rule<readonly string[]> {
+  return (v) => {
+    if (!Array.isArray(v)) return { problem: `must be a list of absolute paths (got ${shown(v)})` };
+    const bad = v.filter((x) => typeof x !== 'string' || !isAbsolute(x) || x.split('/').includes('..'));
+    return bad.length ? { problem: `must be a list of absolute paths without ".." (bad: ${bad.map(shown).join(', ')})` } : { ok: [...(v as string[])] };
+  };
+}

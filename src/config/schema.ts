@@ -3,6 +3,9 @@
 // joblet.maxConcurrentJobs, joblet.jobTimeout, logging.level), so an existing Joblet file keeps
 // working; keys only we have use the same camelCase style.
 import * as r from './rules.js';
+import * as sr from './stateRules.js';
+
+export type { StateBackendName, RedisSettings, DynamoSettings } from './stateRules.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -43,6 +46,38 @@ export interface Config {
     /** Jobs projection snapshot every N events (bounds replay time at start). */
     readonly snapshotEvery: number;
   };
+  /** What every job runs under (spec/isolation.md). */
+  readonly isolation: {
+    /** uid/gid the job runs as; supplementary groups are always cleared. */
+    readonly uid: number;
+    readonly gid: number;
+    /** Host paths bound read-only into every job; empty = the built-in list (DEFAULT_SYSTEM_DIRS). */
+    readonly systemDirs: readonly string[];
+    /** tmpfs size caps of the job's work dir and /tmp, bytes. */
+    readonly workSizeBytes: number;
+    readonly tmpSizeBytes: number;
+    readonly seccomp: 'default' | 'strict' | 'off';
+    /** Whether `network: host` may be requested (off: only `none`). */
+    readonly allowHostNetwork: boolean;
+    /** pids.max of every job: a fork bomb stops here even when the user sets no limit. */
+    readonly pidsMax: number;
+  };
+  readonly state: {
+    /** Where job records are replicated (Joblet's key): memory, local (DATA_DIR/state), redis, dynamodb. */
+    readonly backend: sr.StateBackendName;
+    /** Most job records in one backend write. */
+    readonly batchSize: number;
+    /** How long the replicator gathers changes before a write. YAML key `batchDelay`. */
+    readonly batchDelayMs: number;
+    /** Cap of the exponential backoff between retries while the backend is down. YAML key `retryMax`. */
+    readonly retryMaxMs: number;
+    /** On start, import this node's jobs that the backend has and the log does not. */
+    readonly syncOnStart: boolean;
+    /** How long start-up waits for that sync before serving without it. YAML key `syncTimeout`. */
+    readonly syncTimeoutMs: number;
+    readonly redis: sr.RedisSettings;
+    readonly dynamodb: sr.DynamoSettings;
+  };
   /** Keys Joblet has that we read but do not implement (e.g. `cgroup`, `grpc.maxRecvMsgSize`); the daemon warns. */
   readonly ignoredKeys: readonly string[];
 }
@@ -52,7 +87,7 @@ type Section = { fields: Field[]; jobletOnly?: string[] };
 
 const MiB = 1024 * 1024;
 
-export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'storage', Section> = {
+export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'storage' | 'isolation' | 'state', Section> = {
   server: {
     fields: [
       { key: 'address', default: '0.0.0.0', rule: r.host() },
@@ -93,9 +128,37 @@ export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'st
       { key: 'snapshotEvery', default: 10000, rule: r.int(1) },
     ],
   },
+  isolation: {
+    fields: [
+      { key: 'uid', default: 65534, rule: r.int(0, 2 ** 32 - 2) },
+      { key: 'gid', default: 65534, rule: r.int(0, 2 ** 32 - 2) },
+      { key: 'systemDirs', default: [], rule: r.absolutePathList() },
+      { key: 'workSizeBytes', default: 1024 * MiB, rule: r.int(MiB) },
+      { key: 'tmpSizeBytes', default: 256 * MiB, rule: r.int(MiB) },
+      { key: 'seccomp', default: 'default', rule: r.oneOf(['default', 'strict', 'off'] as const) },
+      { key: 'allowHostNetwork', default: false, rule: sr.bool() },
+      { key: 'pidsMax', default: 1024, rule: r.int(8, 4_194_304) },
+    ],
+  },
+  state: {
+    fields: [
+      // Joblet's default is memory: nothing survives the State service, which is what the name says.
+      { key: 'backend', default: 'memory', rule: r.oneOf(sr.STATE_BACKENDS) },
+      { key: 'batchSize', default: 500, rule: r.int(1, 10000) },
+      { key: 'batchDelay', as: 'batchDelayMs', default: '20ms', rule: r.duration() },
+      { key: 'retryMax', as: 'retryMaxMs', default: '10s', rule: r.duration() },
+      { key: 'syncOnStart', default: true, rule: sr.bool() },
+      { key: 'syncTimeout', as: 'syncTimeoutMs', default: '10s', rule: r.duration() },
+      { key: 'redis', default: {}, rule: sr.redisSettings() },
+      { key: 'dynamodb', default: {}, rule: sr.dynamoSettings() },
+    ],
+    // Joblet's IPC socket and buffer (our State service talks over the fork IPC channel) and its
+    // `storage.dynamodb` block (ours is `state.dynamodb`, see docs/operations.md).
+    jobletOnly: ['socket', 'buffer_size', 'reconnect_delay', 'storage'],
+  },
 };
 
 /** Whole Joblet sections we accept and ignore (reported in Config.ignoredKeys). */
 export const JOBLET_ONLY_SECTIONS = [
-  'cgroup', 'filesystem', 'grpc', 'network', 'monitoring', 'buffers', 'volumes', 'runtime', 'gpu', 'ipc', 'state', 'telemetry',
+  'cgroup', 'filesystem', 'grpc', 'network', 'monitoring', 'buffers', 'volumes', 'runtime', 'gpu', 'ipc', 'telemetry',
 ];

@@ -3,7 +3,7 @@
 import type { Job } from '../events/job.js';
 import type { JobCommand } from '../events/jobCommands.js';
 import { decide } from '../events/jobCommands.js';
-import { evolve, type JobEvent } from '../events/jobEvents.js';
+import { evolve, type JobEvent, type RequestRejected } from '../events/jobEvents.js';
 import type { EventStore, StoredEvent } from '../persist/eventStore.js';
 import type { JobTable } from '../projections/jobTable.js';
 
@@ -51,6 +51,16 @@ export class CommandHandler {
   async handle(cmd: JobCommand): Promise<StoredEvent<JobEvent>[]> {
     const events = decide(this.current(cmd.jobId), cmd);
     return this.append(events);
+  }
+
+  /**
+   * Records a refused request (an audit fact that changes no job). `jobRef` is the id or prefix
+   * the request named; the event is filed under that job only when it names exactly one.
+   */
+  async recordRejection(rejection: Omit<RequestRejected, 'type' | 'jobId'>, jobRef?: string): Promise<void> {
+    let jobId: string | undefined;
+    try { jobId = jobRef === undefined ? undefined : this.table.resolve(jobRef).id; } catch { jobId = undefined; }
+    await this.append([{ type: 'RequestRejected', ...(jobId !== undefined ? { jobId } : {}), ...rejection }]);
   }
 
   async append(events: JobEvent[]): Promise<StoredEvent<JobEvent>[]> {

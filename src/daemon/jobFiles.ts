@@ -27,6 +27,13 @@ export class JobFiles {
     return join(this.jobDir(id), 'work');
   }
 
+  /** The empty mount point of the job's own root (the launcher builds the root on it). */
+  rootDir(id: string): string {
+    const root = join(this.jobDir(id), 'root');
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    return root;
+  }
+
   /** Creates the work dir and writes the uploads into it; on any failure removes everything it made. */
   prepare(id: string, uploads: UploadContent[], secrets: Record<string, string>): void {
     const work = this.workDir(id);

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Job } from '../events/job.js';
 import { SYSTEM, isFinal } from '../events/job.js';
 import type { JobEvent } from '../events/jobEvents.js';
-import type { Executor, Observation } from '../executor/types.js';
+import type { Executor, JobIsolation, Observation } from '../executor/types.js';
 import type { StoredEvent } from '../persist/eventStore.js';
 import type { CommandHandler } from './commands.js';
 import type { JobFiles } from './jobFiles.js';
@@ -13,6 +13,10 @@ import type { JobFiles } from './jobFiles.js';
 export interface RunnerOptions {
   maxConcurrentJobs: number;  // 0 = unlimited
   stopGraceMs: number;
+  /** What every job runs under, less what each job decides (its root dir, work dir, network). */
+  isolation: Omit<JobIsolation, 'rootDir' | 'workDir' | 'network'>;
+  /** pids.max applied to every job (a fork bomb stops there). */
+  pidsMax: number;
   hostname: (jobId: string) => string;
   now?: () => number;
 }
@@ -94,11 +98,14 @@ export class JobRunner {
       case 'output':
         void this.safely(jobId, () => this.commands.handle({ type: 'RecordOutput', jobId, at, stream: o.stream, data: o.data }));
         break;
-      case 'exited':
+      case 'exited': {
+        const memoryMb = this.commands.current(jobId)?.spec.maxMemory ?? 0;
+        const reason = o.oomKilled ? `oom-killed: the job exceeded its memory limit of ${memoryMb} MiB` : undefined;
         void this.safely(jobId, () => this.commands.handle({
-          type: 'RecordExit', jobId, at, exitCode: o.exitCode, ...(o.signal ? { signal: o.signal } : {}),
+          type: 'RecordExit', jobId, at, exitCode: o.exitCode, ...(o.signal ? { signal: o.signal } : {}), ...(reason ? { reason } : {}),
         }));
         break;
+      }
       case 'startFailed':
         void this.safely(jobId, () => this.commands.handle({ type: 'RecordStartFailure', jobId, at, reason: o.reason }));
         break;
@@ -146,9 +153,16 @@ export class JobRunner {
       jobId,
       command: spec.command,
       args: spec.args,
-      env: { PATH: BASE_PATH, HOME: this.files.workDir(jobId), JOB_ID: jobId, ...spec.environment, ...this.files.secrets(jobId) },
+      env: { PATH: BASE_PATH, HOME: spec.workDir, JOB_ID: jobId, ...spec.environment, ...this.files.secrets(jobId) },
       workDir: this.files.workDir(jobId),
       hostname: this.opts.hostname(jobId),
+      isolation: {
+        ...this.opts.isolation,
+        rootDir: this.files.rootDir(jobId),
+        workDir: spec.workDir,
+        network: spec.network === 'host' ? 'host' : 'none',
+      },
+      limits: { cpuPercent: spec.maxCpu, cpuCores: spec.cpuCores, memoryMb: spec.maxMemory, ioBps: spec.maxIoBps, pidsMax: this.opts.pidsMax },
     });
   }
 

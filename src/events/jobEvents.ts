@@ -1,8 +1,16 @@
 // Job events (past tense, facts) and `evolve`, the pure fold that turns them into job state.
-// Every event carries `jobId` (the store indexes on it) and `at` (Unix ms, given by the caller).
+// Every event carries `at` (Unix ms, given by the caller) and `jobId` (the store indexes on it);
+// only RequestRejected may lack a jobId, because a refused request may name no existing job.
 import type { Caller, FinalStatus, Job, JobSpec, StopReason } from './job.js';
 import { isFinal } from './job.js';
+import type { RequestRejected } from './requestRejected.js';
+import type { JobImported } from './jobImported.js';
+import { evolveImported } from './jobImported.js';
 
+export type { RequestRejected } from './requestRejected.js';
+export type { JobImported } from './jobImported.js';
+
+/** The version of the event shapes below; src/events/upcasters.ts upgrades every older one. */
 export const EVENT_SCHEMA_VERSION = 1;
 
 export interface JobSubmitted { type: 'JobSubmitted'; jobId: string; at: number; by: Caller; nodeId: string; spec: JobSpec; scheduledAt?: number }
@@ -24,7 +32,9 @@ export type JobEvent =
   | JobStopRequested
   | JobFinished
   | JobCanceled
-  | JobDeleted;
+  | JobDeleted
+  | RequestRejected
+  | JobImported;
 
 export type JobEventType = JobEvent['type'];
 
@@ -72,6 +82,10 @@ export function evolve(job: Job | undefined, event: JobEvent): Job | undefined {
       return { ...base(job), status: 'CANCELED', endedAt: event.at, exitCode: 0 };
     case 'JobDeleted':
       return undefined;
+    case 'RequestRejected':
+      return job;
+    case 'JobImported':
+      return evolveImported(job, event);
     default: {
       const unknown: never = event;
       return unknownEvent(unknown, job);

@@ -32,6 +32,8 @@ export interface RunContext {
   defaultTimeoutMs: number;
   /** Highest max_cpu allowed (config joblet.maxCpuPercent); MAX_CPU_PERCENT when absent. */
   maxCpuPercent?: number;
+  /** Whether jobs may ask for network "host" (config isolation.allowHostNetwork). */
+  allowHostNetwork?: boolean;
   /** Parses `30s`, `5m`, `1h`; undefined when the text is not a duration. */
   parseDuration(text: string): number | undefined;
 }
@@ -69,13 +71,15 @@ export function validateRunRequest(req: RunRequest, ctx: RunContext): { spec: Jo
     if (!Number.isInteger(u.mode) || u.mode < 0 || u.mode > 0o7777) bad(`uploads[${i}].mode`, 'must be a file mode between 0 and 07777');
   });
 
-  if (!NETWORKS.has(req.network)) bad('network', `network "${req.network}" does not exist (available: none)`);
+  if (req.network === 'host' && !ctx.allowHostNetwork) bad('network', 'host networking is disabled on this node (isolation.allowHostNetwork)');
+  else if (req.network !== 'host' && !NETWORKS.has(req.network)) bad('network', `network "${req.network}" does not exist (available: none${ctx.allowHostNetwork ? ', host' : ''})`);
   req.volumes.forEach((v, i) => bad(`volumes[${i}]`, `volume "${v}" does not exist`));
   if (req.runtime !== '') bad('runtime', `runtime "${req.runtime}" is not installed`);
 
   const workDir = req.workDir === '' ? DEFAULT_WORK_DIR : req.workDir;
   if (!workDir.startsWith('/')) bad('work_dir', 'must be an absolute path inside the job');
   else if (workDir.split('/').includes('..')) bad('work_dir', 'must not contain ".." components');
+  else if (workDir === '/' || /^\/(tmp|dev|proc|sys)(\/|$)/.test(workDir)) bad('work_dir', 'must not be / or under /tmp, /dev, /proc or /sys (those are mounted by the runtime)');
   if (hasNul(workDir)) bad('work_dir', 'must not contain NUL bytes');
 
   let timeoutMs = ctx.defaultTimeoutMs;

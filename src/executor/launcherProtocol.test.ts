@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LineSplitter, launcherArgs, parseStatusLine, signalName, signalNumber } from './launcherProtocol.js';
+import { DEFAULT_ISOLATION, DEFAULT_SYSTEM_DIRS } from './types.js';
 
 const spec = { jobId: 'j1', command: 'echo', args: ['a b', '--', '-x'], env: {}, workDir: '/w' };
 
@@ -15,6 +16,24 @@ test('launcherArgs leaves the hostname out when none is asked for', () => {
 test('launcherArgs keeps a command that looks like an option after --', () => {
   const args = launcherArgs({ ...spec, command: '--workdir', args: [] });
   assert.equal(args.slice(args.indexOf('--')), ['--', '--workdir']);
+});
+
+test('launcherArgs maps every isolation field and cgroup dir to its flag', () => {
+  const isolation = { rootDir: '/d/jobs/j1/root', systemDirs: ['/usr', '/etc/hosts'], workDir: '/work', workSizeBytes: 4096, tmpSizeBytes: 8192, uid: 1000, gid: 1001, seccomp: 'strict' as const, network: 'none' as const };
+  assert.equal(launcherArgs({ ...spec, isolation, cgroupDirs: ['/sys/fs/cgroup/pids/j1', '/sys/fs/cgroup/memory/j1'] }), [
+    '--workdir', '/work', '--status-fd', '3',
+    '--cgroup', '/sys/fs/cgroup/pids/j1', '--cgroup', '/sys/fs/cgroup/memory/j1',
+    '--root', '/d/jobs/j1/root', '--uploads', '/w', '--work-size', '4096', '--tmp-size', '8192',
+    '--ro-bind', '/usr', '--ro-bind', '/etc/hosts',
+    '--uid', '1000', '--gid', '1001', '--seccomp', 'strict', '--network', 'none',
+    '--', 'echo', 'a b', '--', '-x',
+  ]);
+});
+
+test('DEFAULT_ISOLATION drops to nobody with seccomp and no network', () => {
+  assert.equal([DEFAULT_ISOLATION.uid, DEFAULT_ISOLATION.gid, DEFAULT_ISOLATION.seccomp, DEFAULT_ISOLATION.network, DEFAULT_ISOLATION.workDir], [65534, 65534, 'default', 'none', '/work']);
+  assert.equal(DEFAULT_ISOLATION.systemDirs, [...DEFAULT_SYSTEM_DIRS]);
+  assert.ok(DEFAULT_SYSTEM_DIRS.includes('/usr') && DEFAULT_SYSTEM_DIRS.includes('/etc/resolv.conf'));
 });
 
 test('parseStatusLine reads every line the launcher writes', () => {

@@ -18,9 +18,22 @@ export type StatusLine =
   | { kind: 'exited'; code: number }
   | { kind: 'killed'; signal: number };
 
+/**
+ * The launcher's command line (native/README.md lists the flags). With isolation the launcher's
+ * --workdir is the path inside the job and the spec's host work dir becomes --uploads. Values are
+ * passed as they are: the launcher validates them and a bad one ends as startFailed naming it.
+ */
 export function launcherArgs(spec: LaunchSpec): string[] {
-  const args = ['--workdir', spec.workDir, '--status-fd', String(STATUS_FD)];
+  const iso = spec.isolation;
+  const args = ['--workdir', iso ? iso.workDir : spec.workDir, '--status-fd', String(STATUS_FD)];
   if (spec.hostname !== undefined) args.push('--hostname', spec.hostname);
+  for (const dir of spec.cgroupDirs ?? []) args.push('--cgroup', dir);
+  if (iso) {
+    args.push('--root', iso.rootDir, '--uploads', spec.workDir);
+    args.push('--work-size', String(iso.workSizeBytes), '--tmp-size', String(iso.tmpSizeBytes));
+    for (const dir of iso.systemDirs) args.push('--ro-bind', dir);
+    args.push('--uid', String(iso.uid), '--gid', String(iso.gid), '--seccomp', iso.seccomp, '--network', iso.network);
+  }
   // '--' ends the launcher's options, so a command named like an option is still the command
   return [...args, '--', spec.command, ...spec.args];
 }

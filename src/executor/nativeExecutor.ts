@@ -1,11 +1,15 @@
 // The Executor on the real kernel: every job runs under its own joblet-launcher process.
 import { spawnJob, type JobProcess } from './jobProcess.js';
 import { defaultLauncherPath } from './launcherPath.js';
+import { spawnInCgroup } from './cgroupJob.js';
+import type { CgroupDriver } from './cgroups/types.js';
 import type { Executor, LaunchSpec, Observation, StopSignal } from './types.js';
 
 export interface NativeExecutorOptions {
   /** the joblet-launcher binary; default: build/Release/joblet-launcher of this package */
   launcherPath?: string;
+  /** puts each job that has `limits` in its own cgroup; without it, limits are refused */
+  cgroups?: CgroupDriver;
 }
 
 export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor {
@@ -32,7 +36,8 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
     launch(spec: LaunchSpec): void {
       if (closed) throw new Error(`launch ${spec.jobId}: executor is closed`);
       if (jobs.has(spec.jobId)) throw new Error(`launch ${spec.jobId}: a job with this id is still running`);
-      jobs.set(spec.jobId, spawnJob(launcherPath, spec, emit));
+      if (spec.limits && !opts.cgroups) throw new Error(`launch ${spec.jobId}: limits need a cgroup driver`);
+      jobs.set(spec.jobId, spec.limits ? spawnInCgroup(launcherPath, opts.cgroups!, spec, emit) : spawnJob(launcherPath, spec, emit));
     },
 
     signal(jobId: string, sig: StopSignal): boolean {

@@ -1,3 +1,5 @@
+import type { JobLimits } from './cgroups/types.js';
+
 // The executor's contract with the daemon. The executor reports what happened to a job as
 // observations; the daemon turns them into events (DESIGN invariant 4: it never writes the log).
 
@@ -7,10 +9,71 @@ export interface LaunchSpec {
   args: string[];
   /** the job's whole environment; nothing of the daemon's leaks in */
   env: Record<string, string>;
-  /** host path of the job's work dir; it must exist */
+  /**
+   * host path of the job's work dir; it must exist. Without `isolation` the job runs in it; with
+   * `isolation` it holds the uploads, which are copied into the job's private work tmpfs (mounted at
+   * `isolation.workDir`) before exec; it must not be or contain symlinks
+   */
   workDir: string;
   hostname?: string;
+  /** the job's own root, user, capabilities, seccomp filter and network; absent: none of them */
+  isolation?: JobIsolation;
+  /**
+   * cgroup directories (one per v1 controller hierarchy, or one v2 dir) the job is in before any
+   * of its code runs; the job's /proc/self/cgroup then shows "/" (a cgroup namespace rooted there)
+   */
+  cgroupDirs?: string[];
+  /** Limits for the job's cgroup; the executor creates it (when it has a cgroup driver), passes
+   *  its dirs as cgroupDirs, and removes it after the job. Absent: no cgroup. */
+  limits?: JobLimits;
 }
+
+/** What a job may see and do (spec/isolation.md); each field maps to one launcher flag. */
+export interface JobIsolation {
+  /** host path of an empty dir, the mount point of the job's new root (DATA_DIR/jobs/<id>/root) */
+  rootDir: string;
+  /**
+   * host paths bind-mounted read-only, nosuid, nodev at the same path inside; those that do not
+   * exist are skipped. Relative symlinks (merged /usr: /bin -> usr/bin) are recreated as symlinks,
+   * other symlinks are mounted as what they resolve to
+   */
+  systemDirs: string[];
+  /** the work dir's path inside the job, its cwd: a tmpfs owned by uid/gid ('/work') */
+  workDir: string;
+  /** size cap of the work tmpfs; writing past it fails with ENOSPC */
+  workSizeBytes: number;
+  /** size cap of /tmp (and of /dev/shm) */
+  tmpSizeBytes: number;
+  /** the job's user and group (65534: nobody/nogroup); supplementary groups are cleared */
+  uid: number;
+  gid: number;
+  /** default: Docker-like deny list; strict: default and more; off: trusted jobs only */
+  seccomp: 'default' | 'strict' | 'off';
+  /** none: a new net namespace with only lo, up; host: the host's (only if config allows it) */
+  network: 'none' | 'host';
+}
+
+/**
+ * The host paths a job sees by default; those missing on a host are skipped. /etc/alternatives is
+ * there because Debian reaches awk, editors and more through it (/usr/bin/awk ->
+ * /etc/alternatives/awk -> /usr/bin/mawk).
+ */
+export const DEFAULT_SYSTEM_DIRS: readonly string[] = [
+  '/bin', '/sbin', '/usr', '/lib', '/lib64', '/etc/ssl', '/etc/ca-certificates', '/etc/alternatives',
+  '/etc/resolv.conf', '/etc/hosts', '/etc/passwd', '/etc/group', '/etc/nsswitch.conf',
+];
+
+/** Defaults for everything but the per-job root; config overrides sizes, user and modes. */
+export const DEFAULT_ISOLATION: Readonly<Omit<JobIsolation, 'rootDir'>> = {
+  systemDirs: [...DEFAULT_SYSTEM_DIRS],
+  workDir: '/work',
+  workSizeBytes: 1024 * 1024 * 1024,
+  tmpSizeBytes: 256 * 1024 * 1024,
+  uid: 65534,
+  gid: 65534,
+  seccomp: 'default',
+  network: 'none',
+};
 
 /**
  * For one job the order is: started, output*, exited; or startFailed alone. `exited` comes only
@@ -19,8 +82,9 @@ export interface LaunchSpec {
 export type Observation =
   | { type: 'started'; jobId: string; pid: number; at: number }
   | { type: 'output'; jobId: string; stream: 'stdout' | 'stderr'; data: Buffer; at: number }
-  /** exitCode is 128+n when the job died of signal n; signal then names it ('SIGKILL') */
-  | { type: 'exited'; jobId: string; exitCode: number; signal?: string; at: number }
+  /** exitCode is 128+n when the job died of signal n; signal then names it ('SIGKILL');
+   *  oomKilled when the kernel's OOM killer hit the job's memory limit (the whole job was then killed) */
+  | { type: 'exited'; jobId: string; exitCode: number; signal?: string; oomKilled?: boolean; at: number }
   /** reason names the step, errno and message: 'mount /proc: EPERM (operation not permitted)' */
   | { type: 'startFailed'; jobId: string; reason: string; at: number };
 

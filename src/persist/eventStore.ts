@@ -1,20 +1,24 @@
-// The append-only event log: one LMDB environment (<dir>/events.mdb) with four named dbs.
+// The append-only event log: one LMDB environment (<dir>/events.mdb) with five named dbs.
 //   events      position (integer, from 1, no gaps) → MessagePack { v, e }
+//   chain       position → 32-byte SHA-256 chained over the stored event bytes (hashChain.ts)
 //   byJob       [jobId, position] → empty; the secondary index behind readJob and jobId filters
 //   checkpoints consumer name → last applied position
 //   snapshots   name → structured-clone MessagePack { position, state }
 // Generic over the event type: nothing here knows the domain beyond `type` and an optional `jobId`.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, asBinary, type Database, type RootDatabase } from 'lmdb';
 import { GroupCommit, type BatchTicket, type GroupCommitStats } from './groupCommit.js';
 import { Cursor, type CursorSource, type StoredEvent, type Subscription, type SubscribeOptions } from './subscription.js';
 import { EVENT_SCHEMA_VERSION, encodeEvent, encodeSnapshot, decodeSnapshot, plainMsgpackOptions, type Envelope } from './codec.js';
 import { checkLmdbFile } from './lmdbFileCheck.js';
+import { chainHash, type ChainSource, type RawEvent } from './hashChain.js';
+import { denseLastKey, recoverChainHead, type Dbs } from './openChecks.js';
 
 export type { StoredEvent, Subscription, SubscribeOptions } from './subscription.js';
 export type { GroupCommitStats } from './groupCommit.js';
 export { EVENT_SCHEMA_VERSION } from './codec.js';
+export type { RawEvent } from './hashChain.js';
 
 /** Turns an event stored under an older envelope version into the current shape. */
 export type Upcaster = (version: number, event: unknown, position: number) => unknown;
@@ -25,6 +29,12 @@ export interface EventStoreOptions {
   /** Initial LMDB map size; lmdb-js grows the map when it fills, so this only avoids early remaps. */
   mapSizeBytes?: number;
   upcast?: Upcaster;
+  /**
+   * Open with LMDB's MDB_RDONLY: the file is never written (LMDB still registers the reader in
+   * the -lock file beside it). Works on a copy and on a log a daemon is writing; positions after
+   * open are not seen. append, checkpoints and snapshots are refused.
+   */
+  readOnly?: boolean;
 }
 
 export const EVENT_LOG_FILE = 'events.mdb';
@@ -35,17 +45,24 @@ const RECOVERY_HINT = 'restore from backup or move the data dir aside';
 
 interface Encoded { bytes: Buffer; jobId: string | undefined }
 
-export class EventStore<E extends { type: string }> implements CursorSource<E> {
+
+export class EventStore<E extends { type: string }> implements CursorSource<E>, ChainSource {
   private readonly commit: GroupCommit<Encoded>;
+  private readonly events: Database<Envelope, number>;
+  private readonly byJob: Database<Buffer, [string, number]>;
+  private readonly checkpoints: Database<number, string>;
+  private readonly snapshots: Database<Buffer, string>;
+  /** The hash of the last position handed to LMDB; advanced in position order by writeBatch. */
+  private head: Buffer;
   private readonly cursors = new Set<Cursor<E>>();
   private waiters: (() => void)[] = [];
   private closing = false;
   private closed = false;
 
-  private constructor(readonly file: string, private readonly env: RootDatabase,
-    private readonly events: Database<Envelope, number>, private readonly byJob: Database<Buffer, [string, number]>,
-    private readonly checkpoints: Database<number, string>, private readonly snapshots: Database<Buffer, string>,
-    lastPosition: number, private readonly upcast: Upcaster | undefined) {
+  private constructor(readonly file: string, private readonly env: RootDatabase, private readonly dbs: Dbs,
+    lastPosition: number, head: Buffer, private readonly upcast: Upcaster | undefined, readonly readOnly: boolean) {
+    ({ events: this.events, byJob: this.byJob, checkpoints: this.checkpoints, snapshots: this.snapshots } = dbs);
+    this.head = head;
     this.commit = new GroupCommit(lastPosition, (first, items) => this.writeBatch(first, items),
       () => this.wakeWaiters(), `event log ${file}`);
   }
@@ -53,10 +70,15 @@ export class EventStore<E extends { type: string }> implements CursorSource<E> {
   static open<E extends { type: string }>(opts: EventStoreOptions): EventStore<E> {
     const file = join(opts.path, EVENT_LOG_FILE);
     const fail = (reason: string) => new Error(`event log ${file}: ${reason} (${RECOVERY_HINT})`);
-    try {
-      mkdirSync(opts.path, { recursive: true });
-    } catch (err) {
-      throw new Error(`event log ${file}: mkdir ${opts.path}: ${(err as NodeJS.ErrnoException).code ?? err} (check the data dir path and its permissions)`);
+    const readOnly = opts.readOnly === true;
+    if (readOnly) {
+      if (!existsSync(file)) throw new Error(`event log ${file}: no such file (give the data dir that holds events/${EVENT_LOG_FILE})`);
+    } else {
+      try {
+        mkdirSync(opts.path, { recursive: true });
+      } catch (err) {
+        throw new Error(`event log ${file}: mkdir ${opts.path}: ${(err as NodeJS.ErrnoException).code ?? err} (check the data dir path and its permissions)`);
+      }
     }
     const bad = checkLmdbFile(file);
     if (bad) throw fail(bad);
@@ -64,17 +86,23 @@ export class EventStore<E extends { type: string }> implements CursorSource<E> {
     try {
       // separateFlushed gives each commit promise a `.flushed` for its own fsync (see groupCommit.ts).
       // noSync is deliberately not set: without the fsync nothing here would be durable.
-      env = open({ path: file, noSubdir: true, maxDbs: 8, separateFlushed: true, ...(opts.mapSizeBytes ? { mapSize: opts.mapSizeBytes } : {}) });
-      const events = env.openDB<Envelope, number>('events', plainMsgpackOptions as object);
-      const byJob = env.openDB<Buffer, [string, number]>('byJob', { encoding: 'binary' });
-      const checkpoints = env.openDB<number, string>('checkpoints', plainMsgpackOptions as object);
-      const snapshots = env.openDB<Buffer, string>('snapshots', { encoding: 'binary' });
-      const last = lastKey(events);
-      // Positions are dense, so the entry count must equal the last position; LMDB keeps the count
-      // in the db header, so this costs nothing and catches a log that was edited or half-copied.
-      const count = (events.getStats() as { entryCount: number }).entryCount;
-      if (count !== last) throw new Error(`${count} events stored but the last position is ${last} (positions must be gap-free)`);
-      return new EventStore<E>(file, env, events, byJob, checkpoints, snapshots, last, opts.upcast);
+      env = open({ path: file, noSubdir: true, maxDbs: 8, separateFlushed: true, readOnly, ...(opts.mapSizeBytes ? { mapSize: opts.mapSizeBytes } : {}) });
+      // Read-only, lmdb-js answers undefined for a named db that does not exist (it cannot create one).
+      const db = <T>(d: T | undefined, name: string): T => {
+        if (d === undefined) throw new Error(`the named db "${name}" is missing (not an event log?)`);
+        return d;
+      };
+      const dbs: Dbs = {
+        events: db(env.openDB<Envelope, number>('events', plainMsgpackOptions as object), 'events'),
+        eventsRaw: db(env.openDB<Buffer, number>('events', { encoding: 'binary' }), 'events'),
+        chain: env.openDB<Buffer, number>('chain', { encoding: 'binary' }) ?? undefined,
+        byJob: db(env.openDB<Buffer, [string, number]>('byJob', { encoding: 'binary' }), 'byJob'),
+        checkpoints: db(env.openDB<number, string>('checkpoints', plainMsgpackOptions as object), 'checkpoints'),
+        snapshots: db(env.openDB<Buffer, string>('snapshots', { encoding: 'binary' }), 'snapshots'),
+      };
+      const last = denseLastKey(env, dbs.events, 'events', readOnly);
+      const head = recoverChainHead(env, dbs, last, readOnly);
+      return new EventStore<E>(file, env, dbs, last, head, opts.upcast, readOnly);
     } catch (err) {
       void env?.close().catch(() => undefined);
       throw fail(err instanceof Error ? err.message : String(err));
@@ -91,6 +119,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E> {
 
   append(events: E[]): Promise<number[]> {
     if (this.closing) return Promise.reject(new Error(`event log ${this.file}: append after close`));
+    if (this.readOnly) return Promise.reject(this.readOnlyError('append'));
     let items: Encoded[];
     try {
       items = events.map((e, i) => this.encode(e, i));
@@ -107,6 +136,27 @@ export class EventStore<E extends { type: string }> implements CursorSource<E> {
     if (start > end) return [];
     return this.events.getRange({ start, end: end + 1 })
       .map(({ key, value }) => ({ position: key, event: this.unwrap(value, key) }));
+  }
+
+  /** The stored bytes and chain hash of each durable event in [from, to], for verification and export. */
+  readRaw(from = 1, to = Infinity): Iterable<RawEvent> {
+    const end = Math.min(to, this.lastPosition);
+    const start = Math.max(1, from);
+    if (start > end) return [];
+    // Both dbs are walked with one cursor each, in key order (a get per event would cost a
+    // B-tree descent each: about half the verify rate). A position without a hash yields undefined.
+    const hashes = this.dbs.chain?.getRange({ start, end: end + 1 })[Symbol.iterator]();
+    let pending = hashes?.next();
+    return this.dbs.eventsRaw.getRange({ start, end: end + 1 }).map(({ key, value }) => {
+      while (pending && !pending.done && pending.value.key < key) pending = hashes!.next();
+      const hash = pending && !pending.done && pending.value.key === key ? pending.value.value : undefined;
+      return { position: key, bytes: value, hash };
+    });
+  }
+
+  /** The chain hash stored for a position (undefined past the end, or for an unchained legacy log). */
+  hashAt(position: number): Buffer | undefined {
+    return this.dbs.chain?.get(position);
   }
 
   readJob(jobId: string, from = 1, to = Infinity): Iterable<StoredEvent<E>> {
@@ -133,11 +183,13 @@ export class EventStore<E extends { type: string }> implements CursorSource<E> {
   }
 
   async setCheckpoint(consumer: string, position: number): Promise<void> {
+    if (this.readOnly) throw this.readOnlyError('setCheckpoint');
     if (!Number.isSafeInteger(position) || position < 0) throw new Error(`checkpoint ${consumer}: position ${position} must be a non-negative integer`);
     await durable(this.checkpoints.put(consumer, position));
   }
 
   async saveSnapshot(name: string, position: number, state: unknown): Promise<void> {
+    if (this.readOnly) throw this.readOnlyError('saveSnapshot');
     if (!Number.isSafeInteger(position) || position < 0 || position > this.lastPosition) {
       throw new Error(`snapshot ${name}: position ${position} must be an integer between 0 and the last durable position ${this.lastPosition}`);
     }
@@ -198,10 +250,15 @@ export class EventStore<E extends { type: string }> implements CursorSource<E> {
 
   // Every put below runs in one synchronous loop, so lmdb-js places them all (events and index)
   // in a single transaction; the last put's promise is that transaction's commit promise.
+  // The chain hash is computed here, on the bytes being stored, in position order: GroupCommit
+  // hands batches over one at a time and in position order, so `head` always belongs to first - 1.
   private writeBatch(first: number, items: Encoded[]): BatchTicket {
     let commit: Promise<boolean> | undefined;
+    const chain = this.dbs.chain!;
     for (let i = 0; i < items.length; i++) {
       const position = first + i;
+      this.head = chainHash(this.head, items[i].bytes);
+      chain.put(position, this.head);
       commit = this.events.put(position, asBinary(items[i].bytes) as unknown as Envelope);
       const jobId = items[i].jobId;
       if (jobId !== undefined) this.byJob.put([jobId, position], EMPTY);
@@ -213,14 +270,19 @@ export class EventStore<E extends { type: string }> implements CursorSource<E> {
   private unwrap(value: Envelope, position: number): E {
     if (value !== null && typeof value === 'object' && value.v === EVENT_SCHEMA_VERSION) return value.e as E;
     const v = value !== null && typeof value === 'object' ? value.v : undefined;
-    if (typeof v === 'number' && this.upcast) return this.upcast(v, value.e, position) as E;
+    if (typeof v === 'number' && this.upcast) {
+      try {
+        return this.upcast(v, value.e, position) as E;
+      } catch (err) {
+        throw new Error(`event log ${this.file}: event ${position}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     throw new Error(`event log ${this.file}: event ${position} has envelope version ${String(v)}, this build reads ${EVENT_SCHEMA_VERSION} (upgrade joblet or register an upcaster)`);
   }
-}
 
-function lastKey(db: Database<unknown, number>): number {
-  for (const key of db.getKeys({ reverse: true, limit: 1 })) return key;
-  return 0;
+  private readOnlyError(op: string): Error {
+    return new Error(`event log ${this.file}: ${op} refused: the log is open read-only`);
+  }
 }
 
 /** Resolves after the write's transaction is committed and fsynced. */

@@ -28,6 +28,8 @@ export class JobTable {
   apply(position: number, event: JobEvent): void {
     if (position <= this.position) return;
     this.position = position;
+    // A refused request (RequestRejected) may name no job; it never changes one either way.
+    if (event.jobId === undefined) return;
     const next = evolve(this.jobs.get(event.jobId), event);
     if (next) this.jobs.set(event.jobId, next);
     else {

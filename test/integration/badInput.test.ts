@@ -1,5 +1,6 @@
 // Bad input at the API edge (issue: bad input, each needs a test): the right status, a message
-// naming the field, and nothing written to the log.
+// naming the field, and no job state written: the only event a refusal adds is one RequestRejected
+// audit record naming the caller's certificate (docs/decisions/0005-rejections-are-audit-facts.md).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
@@ -27,7 +28,15 @@ async function refused(method: string, req: unknown, code: grpc.status, ...fragm
     assert.is(e.code, code, `${method}: ${e.details}`);
     for (const f of fragments) assert.ok(e.details.includes(f), `"${e.details}" should mention "${f}"`);
   }
-  assert.is(d.daemon.logPosition(), before, 'a refused request wrote to the log');
+  const written = d.daemon.readLog(before + 1);
+  assert.equal(written.map((e) => e.event.type), ['RequestRejected'], `a refused ${method} wrote job events`);
+  const rejected = written[0].event;
+  if (rejected.type !== 'RequestRejected') return;
+  assert.is(rejected.by.cn, 'joblet-developer');
+  assert.is(rejected.by.role, 'developer');
+  assert.match(rejected.by.peer ?? '', /^127\.0\.0\.1:\d+$/);
+  assert.is(rejected.method, `joblet.JobService/${method}`);
+  assert.is(rejected.code, grpc.status[code]);
 }
 
 const run = (req: Partial<RunJobRequest>) => ({ command: 'true', ...req });
@@ -51,23 +60,51 @@ test('secret environment name with =', () => refused('RunJob', run({ secret_envi
 test('absolute upload path', () => refused('RunJob', run({ uploads: [{ path: '/etc/passwd', content: Buffer.from('x'), mode: 0o644 }] }), INVALID, 'uploads[0].path', 'absolute'));
 test('upload path with ..', () => refused('RunJob', run({ uploads: [{ path: 'a/../../x', content: Buffer.from('x'), mode: 0o644 }] }), INVALID, 'uploads[0].path', '..'));
 test('uploads beyond the configured total', () => refused('RunJob', run({ uploads: [{ path: 'big', content: Buffer.alloc(2048), mode: 0o644 }] }), grpc.status.RESOURCE_EXHAUSTED, 'uploads', '1024'));
-test('a secret value never appears in an error message', async () => {
+test('a secret value never appears in an error message nor in the rejection record', async () => {
+  const before = d.daemon.logPosition();
   await refused('RunJob', run({ command: '', secret_environment: { TOKEN: 'hunter2-secret' } }), INVALID, 'command');
   try { await call(jobs, 'RunJob', run({ command: '', secret_environment: { TOKEN: 'hunter2-secret' } })); } catch (e) {
     assert.not.ok((e as grpc.ServiceError).details.includes('hunter2'));
   }
+  const records = d.daemon.readLog(before + 1);
+  assert.is(records.length, 2);
+  for (const { event } of records) {
+    assert.not.ok(JSON.stringify(event).includes('hunter2'), JSON.stringify(event));
+    assert.equal(event.type === 'RequestRejected' && event.request.secret_environment, { TOKEN: '***' });
+  }
+});
+test('a refusal that names an existing job is filed under that job; upload bytes are kept as a length', async () => {
+  const done = await call<{ job_uuid: string }>(jobs, 'RunJob', run({ command: 'true' }));
+  await waitStatus(done.job_uuid, ...FINAL);
+  const before = d.daemon.logPosition();
+  await refused('CancelJob', { uuid: done.job_uuid.slice(0, 8) }, grpc.status.FAILED_PRECONDITION, 'SCHEDULED');
+  const [rec] = d.daemon.readLog(before + 1);
+  assert.is(rec.event.jobId, done.job_uuid);
+  const upload = d.daemon.logPosition();
+  await refused('RunJob', run({ uploads: [{ path: 'big', content: Buffer.alloc(2048), mode: 0o644 }] }), grpc.status.RESOURCE_EXHAUSTED, 'uploads');
+  const [big] = d.daemon.readLog(upload + 1);
+  assert.equal(big.event.type === 'RequestRejected' && big.event.request.uploads, [{ path: 'big', content: '<2048 bytes>', mode: 0o644 }]);
+  assert.is(big.event.jobId, undefined);
 });
 test('several problems are reported together', () => refused('RunJob', run({ command: '', max_cpu: -1, schedule: 'x' }), INVALID, 'command', 'max_cpu', 'schedule'));
-test('stop of a finished job and delete of a running one are FAILED_PRECONDITION', async () => {
-  const done = await call<{ job_uuid: string }>(jobs, 'RunJob', run({ command: 'true' }));
-  for (let i = 0; i < 100; i++) {
-    const s = await call<{ status: string }>(jobs, 'GetJobStatus', { uuid: done.job_uuid });
-    if (s.status === 'COMPLETED') break;
+const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'];
+async function waitStatus(uuid: string, ...statuses: string[]): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 300; i++) {
+    last = (await call<{ status: string }>(jobs, 'GetJobStatus', { uuid })).status;
+    if (statuses.includes(last)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
+  throw new Error(`job ${uuid} did not reach ${statuses.join(' or ')} (still ${last})`);
+}
+
+test('stop of a finished job and delete of a running one are FAILED_PRECONDITION', async () => {
+  const done = await call<{ job_uuid: string }>(jobs, 'RunJob', run({ command: 'true' }));
+  await waitStatus(done.job_uuid, 'COMPLETED');
   await refused('StopJob', { uuid: done.job_uuid }, grpc.status.FAILED_PRECONDITION, 'COMPLETED');
   await refused('CancelJob', { uuid: done.job_uuid }, grpc.status.FAILED_PRECONDITION, 'SCHEDULED');
   const running = await call<{ job_uuid: string }>(jobs, 'RunJob', run({ command: 'sleep', args: ['30'] }));
+  await waitStatus(running.job_uuid, 'RUNNING');  // so its own start event cannot land inside the check
   await refused('DeleteJob', { uuid: running.job_uuid }, grpc.status.FAILED_PRECONDITION, 'stop');
   await call(jobs, 'StopJob', { uuid: running.job_uuid });
 });

@@ -227,7 +227,26 @@ rootTest('fds the launcher inherits beyond the status fd do not reach the job', 
 rootTest('the launcher rejects a bad command line with a status line and 127', async () => {
   const res = await launcher(['--status-fd', '3', '--bogus', 'x', '--', 'true']);
   assert.is(res.code, 127);
-  assert.match(res.status, /^error args: EINVAL \(unknown option; usage: joblet-launcher /);
+  assert.match(res.status, /^error args: EINVAL \(--bogus is an unknown option; usage: joblet-launcher /);
+});
+
+rootTest('the launcher refuses isolation flags that do not fit together', async () => {
+  const cases: Array<[string[], string]> = [
+    [['--ro-bind', '/usr'], '--ro-bind, --uploads, --work-size and --tmp-size need --root'],
+    [['--uid', '1'], '--uid and --gid go together'],
+    [['--root', '/tmp', '--workdir', '/work'], '--root needs --work-size and --tmp-size above 0'],
+    [['--root', '/tmp', '--workdir', 'work', '--work-size', '1', '--tmp-size', '1'], '--workdir must be an absolute path'],
+    [['--cgroup', '/sys/fs/cgroup/../x'], '--cgroup must not contain . or .. components'],
+    [['--root', '/tmp', '--workdir', '/tmp/w', '--work-size', '1', '--tmp-size', '1'], '--workdir must not be /tmp, /dev, /proc, /sys or below them'],
+    [['--seccomp', 'lenient'], '--seccomp must be default, strict or off'],
+    [['--network', 'bridge'], '--network must be none or host'],
+    [['--work-size', '-1'], '--work-size must be a decimal number in range'],
+  ];
+  for (const [flags, message] of cases) {
+    const res = await launcher(['--status-fd', '3', ...flags, '--', 'true']);
+    assert.is(res.code, 127, flags.join(' '));
+    assert.ok(res.status.startsWith(`error args: EINVAL (${message}; usage: `), res.status);
+  }
 });
 
 rootTest('a SIGKILLed launcher takes its whole job with it', async () => {

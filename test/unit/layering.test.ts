@@ -21,6 +21,7 @@ const ALLOWED: Record<string, string[] | '*'> = {
   cli: ['gen', 'proto.ts', 'version.ts'],
   daemon: ['events', 'persist', 'projections', 'executor', 'config'],
   gen: [],
+  replay: ['events', 'persist', 'projections', 'api', 'gen'],
 };
 
 function files(dir: string): string[] {

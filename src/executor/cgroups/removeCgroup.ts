@@ -1,0 +1,33 @@
+// Removing a job's cgroup dirs. rmdir(2) is the only way to remove a cgroup (its files cannot be
+// unlinked); it fails with EBUSY while a task or a child cgroup is left, which happens for a moment
+// after a kill while the last task finishes exiting.
+import { readdirSync, rmSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CgroupError, sleep } from './cgroupFiles.js';
+
+/** Child cgroups first (rmdir needs an empty subtree), then the dir; ENOENT counts as done. */
+export async function removeCgroupDir(dir: string, retryMs = 1000): Promise<void> {
+  let children: string[] = [];
+  try {
+    children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const child of children) await removeCgroupDir(child, retryMs);
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      if (code === 'ENOENT') return;
+      // A fixture is a plain dir holding plain files; cgroupfs dirs rmdir with their files in place.
+      if (code === 'ENOTEMPTY') { rmSync(dir, { recursive: true, force: true }); return; }
+      if (code !== 'EBUSY' || Date.now() > deadline) throw new CgroupError('rmdir', dir, code, code === 'EBUSY' ? 'processes are still in the cgroup: kill it first' : undefined);
+      await sleep(10);
+    }
+  }
+}
