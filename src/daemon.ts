@@ -1,6 +1,6 @@
 // The composition root: this file is the map of the daemon. Start-up is a numbered list of steps;
 // each one registers its undo so that close() (and a failed start) unwinds in reverse order.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as os from 'node:os';
 import pino, { type Logger } from 'pino';
@@ -65,7 +65,10 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     for (const id of files.listed()) if (!table.get(id)) files.remove(id);  // a crash between upload and submit
     // The cgroup driver (v1 or v2, detected) limits and accounts every job; leftovers of jobs the
     // log no longer calls active (a crash) are killed and removed.
-    const cgroups = detectCgroupDriver({ dataDir });
+    // Each node has its own job-parent (joblet/<nodeId>), so daemons sharing a host (tests, or
+    // several data dirs) never see, kill or clean up each other's jobs.
+    const cgroups = detectCgroupDriver({ dataDir, parent: `joblet/${nodeId}` });
+    undo.push(() => removeEmptyDirs(Object.values(cgroups.detectedFacts().roots)));
     log.info({ cgroups: cgroups.describe() }, 'cgroup driver');
     await cgroups.cleanupOrphans((id) => { const j = table.get(id); return !!j && !isFinal(j); });
     const executor = createNativeExecutor({ cgroups });
@@ -135,5 +138,12 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/** rmdir each dir that is empty (a cgroup dir with no job left in it); others stay. */
+function removeEmptyDirs(dirs: string[]): void {
+  for (const dir of new Set(dirs)) {
+    try { rmdirSync(dir); } catch { /* still holds jobs (they outlive the daemon) or already gone */ }
   }
 }
