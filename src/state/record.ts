@@ -5,8 +5,9 @@
 // function and turned back into one for import, so the two directions are tested as a pair.
 import type { Caller, Job, JobSpec, JobStatus } from '../events/job.js';
 import { isFinal } from '../events/job.js';
+import { jobWireFields } from '../projections/jobWireFields.js';
 
-export const SECRET_MASK = '***';
+export { SECRET_MASK } from '../projections/jobWireFields.js';
 
 /** Which write wins: a higher epoch (a newer log of the node), then a higher position in it. */
 export interface RecordVersion {
@@ -62,24 +63,7 @@ const ms = (text: string): number | undefined => (text === '' ? undefined : Date
 export function toRecord(job: Job, version: RecordVersion, at: number, deleted = false): JobRecord {
   const s = job.spec;
   return {
-    uuid: job.id,
-    command: s.command,
-    args: s.args,
-    max_cpu: s.maxCpu,
-    cpu_cores: s.cpuCores,
-    max_memory: s.maxMemory,
-    max_io_bps: s.maxIoBps,
-    status: job.status,
-    start_time: iso('startedAt' in job ? job.startedAt : undefined),
-    end_time: iso('endedAt' in job ? job.endedAt : undefined),
-    exit_code: 'exitCode' in job ? job.exitCode : 0,
-    scheduled_time: iso(job.scheduledAt),
-    runtime: s.runtime,
-    environment: s.environment,
-    secret_environment: Object.fromEntries(s.secretKeys.map((k) => [k, SECRET_MASK])),
-    gpu_count: s.gpuCount,
-    gpu_memory_mb: s.gpuMemoryMb,
-    node_id: job.nodeId,
+    ...jobWireFields(job),
     network: s.network,
     volumes: s.volumes,
     work_dir: s.workDir,

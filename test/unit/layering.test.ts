@@ -13,7 +13,7 @@ const ALLOWED: Record<string, string[] | '*'> = {
   events: [],
   projections: ['events'],
   persist: ['events', 'projections'],
-  state: ['events', 'persist'],
+  state: ['events', 'persist', 'projections'],
   executor: ['events'],
   config: [],
   certs: ['config'],
