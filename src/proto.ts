@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as JobletProto } from './gen/joblet.js';
+import type { ProtoGrpcType as EventsProto } from './gen/joblet_events_v1.js';
 
 /** Repository root, whether this file runs from src/ (ts) or dist/src/ (compiled). */
 const protoDir = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../proto/' : '../proto/', import.meta.url));
@@ -22,4 +23,12 @@ let cached: JobletProto | undefined;
 export function jobletProto(): JobletProto {
   cached ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet.proto', LOADER_OPTIONS)) as unknown as JobletProto;
   return cached;
+}
+
+let cachedEvents: EventsProto | undefined;
+
+/** Our own package joblet.events.v1 (proto/joblet_events_v1.proto): the event tail. */
+export function eventsProto(): EventsProto {
+  cachedEvents ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_events_v1.proto', LOADER_OPTIONS)) as unknown as EventsProto;
+  return cachedEvents;
 }

@@ -4,12 +4,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { jobletProto } from '../proto.js';
+import { jobletProto, eventsProto } from '../proto.js';
 import { DomainError } from '../events/errors.js';
 import { Middleware, type RejectionRecorder } from './middleware.js';
 import { requireTls13 } from './identity.js';
 import { jobServiceHandlers, type JobServiceDeps } from './jobService.js';
 import { monitoringHandlers, type MonitoringDeps } from './monitoringService.js';
+import { eventService } from './eventService.js';
 
 export interface ServerOptions {
   host: string;
@@ -45,6 +46,9 @@ export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps &
     const definition = pkg[name as keyof typeof services].service;
     server.addService(definition, withPlaceholders(m, `joblet.${name}`, definition, handlers as grpc.UntypedServiceImplementation));
   }
+  // Our own package: the event tail (proto/joblet_events_v1.proto), behind the same middleware.
+  const events = eventService(m, { store: deps.store, table: deps.commands.table, nodeId: deps.nodeId });
+  server.addService(eventsProto().joblet.events.v1.EventService.service, events.handlers);
 
   const creds = grpc.ServerCredentials.createSsl(
     readFileSync(opts.tls.ca),
@@ -58,6 +62,8 @@ export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps &
     address: `${opts.host}:${port}`,
     port,
     close: () => new Promise((resolve) => {
+      // Following tails never end on their own; end them so shutdown need not force.
+      events.closeAll();
       const force = setTimeout(() => server.forceShutdown(), 2000);
       server.tryShutdown(() => { clearTimeout(force); resolve(); });
     }),

@@ -2,9 +2,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { jobletProto } from '../proto.js';
+import { jobletProto, eventsProto } from '../proto.js';
 import type { JobServiceClient } from '../gen/joblet/JobService.js';
 import type { MonitoringServiceClient } from '../gen/joblet/MonitoringService.js';
+import type { EventServiceClient } from '../gen/joblet/events/v1/EventService.js';
 import type { NodeConfig } from './config.js';
 import { toCliError, type CallSite } from './errors.js';
 
@@ -13,6 +14,8 @@ export interface Session {
   configPath: string;
   jobs: JobServiceClient;
   monitoring: MonitoringServiceClient;
+  /** joblet.events.v1.EventService (our own package). */
+  events: EventServiceClient;
   site(what: string): CallSite;
   close(): void;
 }
@@ -44,10 +47,11 @@ export function openSession(node: NodeConfig, configPath: string): Session {
   const pkg = jobletProto().joblet;
   const jobs = new pkg.JobService(node.address, creds, options);
   const monitoring = new pkg.MonitoringService(node.address, creds, options);
+  const events = new (eventsProto().joblet.events.v1.EventService)(node.address, creds, options);
   return {
-    node, configPath, jobs, monitoring,
+    node, configPath, jobs, monitoring, events,
     site: (what) => ({ address: node.address, node: node.name, configPath, what }),
-    close() { jobs.close(); monitoring.close(); },
+    close() { jobs.close(); monitoring.close(); events.close(); },
   };
 }
 

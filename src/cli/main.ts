@@ -10,6 +10,8 @@ import { resolveIo, type CliIo, type Io } from './io.js';
 import * as cancel from './commands/cancel.js';
 import * as deleteAll from './commands/delete-all.js';
 import * as del from './commands/delete.js';
+import * as events from './commands/events.js';
+import * as history from './commands/history.js';
 import * as list from './commands/list.js';
 import * as log from './commands/log.js';
 import * as nodes from './commands/nodes.js';
@@ -25,7 +27,7 @@ function buildCli(ctx: Context): CAC {
     .option('--json', 'Print JSON instead of text')
     .option('-v, --version', 'Print the client and server versions')
     .option('-h, --help', 'Show help');
-  for (const cmd of [run, list, status, log, stop, cancel, del, deleteAll, nodes]) cmd.register(cli, ctx);
+  for (const cmd of [run, list, status, log, stop, cancel, del, deleteAll, history, events, nodes]) cmd.register(cli, ctx);
   return cli;
 }
 
