@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'dist', 'bench');
 // Shared helpers compile next to the benches but measure nothing.
-const HELPERS = new Set(['common.js']);
+const HELPERS = new Set(['common.js', 'daemonClient.js']);
 const filters = process.argv.slice(2);
 
 if (!existsSync(dir)) {

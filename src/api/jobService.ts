@@ -105,7 +105,9 @@ export function jobServiceHandlers(m: Middleware, d: JobServiceDeps): Partial<Jo
  */
 function streamOutput<Req>(store: EventStore<JobEvent>, jobId: string, out: grpc.ServerWritableStream<Req, DataChunk>, cancelled: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const sub = store.subscribe(1, async ({ event }) => {
+    // Start at the job's first event (from the per-job index), not at position 1 of the whole log.
+    const first = store.readJob(jobId)[Symbol.iterator]().next().value?.position ?? 1;
+    const sub = store.subscribe(first, async ({ event }) => {
       if (cancelled.aborted) return;
       if (event.type === 'JobOutputWritten') {
         if (!out.write({ payload: Buffer.from(event.data) })) await new Promise((r) => out.once('drain', r));
