@@ -70,6 +70,14 @@ test('status: parsed lines, Result/Exit Code only once the process has ended', (
   assert.not.match(formatStatus(status({ status: 'CANCELED', start_time: '', end_time: '' }), new Date()), /Exit Code/);
 });
 
+test('status: the end reason (OOM kill, start failure) follows the exit code, in text and JSON', () => {
+  const reason = 'oom-killed: the job exceeded its memory limit of 32 MiB';
+  const lines = formatStatus(status({ exit_code: 137, status: 'FAILED' }), new Date(), reason).split('\n');
+  assert.equal(lines.slice(-4), ['Result:', '  Exit Code: 137', `  Reason: ${reason}`, '']);
+  assert.is(JSON.parse(statusJson(status({ status: 'FAILED' }), reason)).reason, reason);
+  assert.is(JSON.parse(statusJson(status({ status: 'FAILED' }))).reason, undefined);
+});
+
 test('status: only the limits that are set; secrets never shown', () => {
   const out = formatStatus(status({ max_memory: 512, cpu_cores: '0-1', environment: { B: '2', A: '1' }, secret_environment: { TOKEN: 'hunter2' }, volumes: ['v1', 'v2'], network: 'bridge', uploads: ['data/a.txt'] }), new Date());
   assert.match(out, /\nResource Limits:\n {2}CPU Cores: 0-1\n {2}Max Memory: 512 MB\n\n/);

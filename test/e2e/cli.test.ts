@@ -116,6 +116,14 @@ test('the job command keeps its own flags and quoting; a failing job shows its e
   assert.is((await rnx(['log', id])).out, 'a  b\n');
 });
 
+test('a job over its memory limit: FAILED, and status says it was OOM-killed', async () => {
+  const id = idOf(await rnx(['job', 'run', '--max-memory=32', 'python3', '-c', "b = b'x' * (200 << 20)"]));
+  const done = await waitForStatus(id, ['FAILED', 'COMPLETED']);
+  assert.is(statusLine(done.out), 'FAILED');
+  assert.match(done.out, /\n {2}Reason: oom-killed: the job exceeded its memory limit of 32 MiB\n/);
+  assert.match((await rnx(['--json', 'job', 'status', id])).out, /"reason": "oom-killed/);
+});
+
 test('uploads and environment reach the job', async () => {
   const work = mkdtempSync(join(tmpdir(), 'rnx-e2e-up-'));
   try {

@@ -4,12 +4,29 @@ import type { GetJobStatusRequest } from '../../gen/joblet/GetJobStatusRequest.j
 import type { GetJobStatusResponse__Output } from '../../gen/joblet/GetJobStatusResponse.js';
 import { unary } from '../client.js';
 import type { Context } from '../context.js';
-import { formatStatus, statusJson } from '../format/status.js';
+import { ENDED, formatStatus, statusJson } from '../format/status.js';
+import { tailEvents } from './events.js';
 
 export async function jobStatus(ctx: Context, id: string): Promise<void> {
   const s = ctx.session();
   const res = await unary<GetJobStatusRequest, GetJobStatusResponse__Output>(s, 'GetJobStatus', s.jobs.GetJobStatus.bind(s.jobs), { uuid: id });
-  ctx.out(ctx.json ? statusJson(res) : formatStatus(res, new Date()));
+  const reason = ENDED.has(res.status) ? await endReason(ctx, res.uuid) : undefined;
+  ctx.out(ctx.json ? statusJson(res, reason) : formatStatus(res, new Date(), reason));
+}
+
+/**
+ * Why a job ended when its exit code does not say it (OOM kill, start failure, lost process):
+ * Joblet's status message has no field for it, so it comes from our event tail. A server without
+ * the EventService (Joblet itself) simply shows no reason.
+ */
+async function endReason(ctx: Context, uuid: string): Promise<string | undefined> {
+  let reason: string | undefined;
+  try {
+    await tailEvents(ctx, { job_id: uuid, types: ['JobFinished'] }, (e) => { reason = e.finished?.reason || reason; return undefined; });
+  } catch {
+    return undefined;
+  }
+  return reason;
 }
 
 export function register(cli: CAC, ctx: Context): void {

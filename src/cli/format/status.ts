@@ -4,7 +4,7 @@ import type { GetJobStatusResponse__Output as JobStatus } from '../../gen/joblet
 import { commandLine, displayDuration, displayTime, json } from './text.js';
 
 /** States in which the process ran and ended, so an exit code means something. A CANCELED job never ran. */
-const ENDED = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'TIMEOUT']);
+export const ENDED = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'TIMEOUT']);
 
 const sorted = (m: Record<string, string>) => Object.keys(m).sort();
 
@@ -36,7 +36,7 @@ function limits(s: JobStatus): string[] {
   return lines;
 }
 
-export function formatStatus(s: JobStatus, now: Date): string {
+export function formatStatus(s: JobStatus, now: Date, reason?: string): string {
   const lines = [`Job ID: ${s.uuid}`, `Command: ${commandLine(s.command, s.args)}`, `Status: ${s.status}`];
   if (s.node_id) lines.push(`Node ID: ${s.node_id}`);
   lines.push(...section('Timing', timing(s, now)));
@@ -51,14 +51,14 @@ export function formatStatus(s: JobStatus, now: Date): string {
   // Secrets are masked here as well as by the server: a terminal is no place for them either way.
   const env = [...sorted(s.environment).map((k) => `${k}=${s.environment[k]}`), ...sorted(s.secret_environment).map((k) => `${k}=*** (secret)`)];
   lines.push(...section('Environment', env));
-  if (ENDED.has(s.status)) lines.push('', 'Result:', `  Exit Code: ${s.exit_code}`);
+  if (ENDED.has(s.status)) lines.push('', 'Result:', `  Exit Code: ${s.exit_code}`, ...(reason ? [`  Reason: ${reason}`] : []));
   return lines.join('\n') + '\n';
 }
 
 const masked = (m: Record<string, string>) => Object.fromEntries(sorted(m).map((k) => [k, '***']));
 
 /** --json: one object with camelCase keys, as Joblet's rnx prints it. */
-export function statusJson(s: JobStatus): string {
+export function statusJson(s: JobStatus, reason?: string): string {
   return json({
     uuid: s.uuid, nodeId: s.node_id, command: s.command, args: s.args, status: s.status,
     startTime: s.start_time, endTime: s.end_time, exitCode: s.exit_code, scheduledTime: s.scheduled_time,
@@ -66,5 +66,6 @@ export function statusJson(s: JobStatus): string {
     maxCPU: s.max_cpu, cpuCores: s.cpu_cores, maxMemory: s.max_memory, maxIOBPS: s.max_io_bps,
     network: s.network, volumes: s.volumes, runtime: s.runtime, workDir: s.work_dir, uploads: s.uploads,
     gpuIndices: s.gpu_indices, gpuCount: s.gpu_count, gpuMemoryMB: s.gpu_memory_mb,
+    ...(reason ? { reason } : {}),
   });
 }
