@@ -21,7 +21,9 @@
         "native/procfs.c",
         "native/uploads.c",
         "native/privileges.c",
-        "native/seccomp.c"
+        "native/seccomp.c",
+        "native/state.c",
+        "native/spool.c"
       ],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     }

@@ -2,30 +2,51 @@
 // same machine, every variant spawned the same way from this Node process (spawn -> 'close'):
 //   (a)  bwrap --unshare-all --ro-bind / / true                          the issue's baseline
 //   (a') bwrap with a root like ours (ro /usr, /proc, /dev, tmpfs /tmp and /work, new session)
-//   (b)  joblet-launcher, full isolation, network=none, seccomp default, no cgroups
+//   (b)  joblet-launcher, full isolation, network=none, seccomp default, no cgroups, with a
+//        --state-dir (output spool and status files) as the daemon runs it
 //   (b') the same joining per-launch cgroups with limits (pids, memory, cpu); the mkdir + limit
 //        writes + rmdir the daemon's cgroup driver does around it are timed separately
 //   (b") the same as (b) through createNativeExecutor (status fd, output pipes, observations)
-//   (c), (d) through the daemon: see the section at the end (added with the daemon benchmark).
-// Usage: node dist/bench/launch.js   (LAUNCH_RUNS=200 sequential launches per variant; needs root)
+//   (b‴) (b") with the daemon's cgroup driver: create with limits, join, kill and remove on exit
+//   then one durable append to the event log, which a job through the daemon waits for 3 times
+//   (c)  end to end through a daemon in its own process: RunJob to the end of GetJobLogs, which
+//        closes only after the durable JobFinished; sequential, one client
+//   (d)  8 clients, each submitting and awaiting its next job in a loop, for LAUNCH_SUSTAIN_S
+//   then the daemon's own RSS (VmRSS, VmHWM) once it has run LAUNCH_RSS_JOBS jobs in all, and a
+//   breakdown of (c) and (d) from the event times in the daemon's log
+// Usage: node dist/bench/launch.js   (needs root)
+//   LAUNCH_RUNS=200 sequential launches per variant; LAUNCH_SUSTAIN_S=20; LAUNCH_RSS_JOBS=10000;
+//   BENCH_DAEMON_FLAGS node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import { join } from 'node:path';
 import { defaultLauncherPath } from '../src/executor/launcherPath.js';
 import { launcherArgs } from '../src/executor/launcherProtocol.js';
 import { createNativeExecutor } from '../src/executor/nativeExecutor.js';
-import { DEFAULT_ISOLATION, type LaunchSpec } from '../src/executor/types.js';
+import { detectCgroupDriver, type JobLimits } from '../src/executor/cgroups/index.js';
+import { DEFAULT_ISOLATION, type Executor, type LaunchSpec } from '../src/executor/types.js';
+import { EventStore } from '../src/persist/eventStore.js';
+import { childPids, closedLoop, jobTimes, machineBusyMs, procCpuMs, procMemory, runToEnd, spawnDaemon, type DaemonProcess, type JobTimes, type Memory } from './daemonClient.js';
 
 const runs = Number(process.env.LAUNCH_RUNS ?? 200);
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-const base = mkdtempSync(join(tmpdir(), 'joblet-bench-launch-'));
+const base = mkdtempSync(join(os.tmpdir(), 'joblet-bench-launch-'));
 mkdirSync(join(base, 'root'));
 mkdirSync(join(base, 'work'));
 const spec = (cgroupDirs?: string[]): LaunchSpec => ({
   jobId: 'bench', command: '/bin/true', args: [], env, workDir: join(base, 'work'), cgroupDirs,
   isolation: { ...DEFAULT_ISOLATION, rootDir: join(base, 'root'), workSizeBytes: 64 << 20, tmpSizeBytes: 64 << 20 },
 });
+
+// The launcher supervises its job through a state dir (pid and status files, output spool), as
+// under the daemon; each launch gets a fresh one, made before its timing starts.
+let stateDirs = 0;
+function newStateDir(): string {
+  const dir = join(base, 'state', String(++stateDirs));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 interface Stats { p50: number; p99: number; mean: number }
 function stats(ms: number[]): Stats {
@@ -41,7 +62,8 @@ function once(cmd: string, args: string[]): Promise<number> {
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
   child.stdio[3]!.on('data', (d) => { err += d; });
-  return new Promise((resolve, reject) => child.on('close', (code) => {
+  // 'error' (ENOENT while someone rebuilds build/Release) must reject, not crash the whole bench.
+  return new Promise((resolve, reject) => child.on('error', reject).on('close', (code) => {
     if (code === 0) resolve(performance.now() - t0);
     else reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')}...: exit ${code}: ${err.trim()}`));
   }));
@@ -70,31 +92,141 @@ async function withCgroups(i: number): Promise<number> {
     return dir;
   });
   const setup = performance.now() - t0;
-  const launch = await once(defaultLauncherPath(), launcherArgs(spec(dirs)));
-  const t1 = performance.now();
-  dirs.forEach((d) => rmdirSync(d));
-  if (i >= 0) cgroupMs.push(setup + performance.now() - t1);
-  return launch;
+  let t1 = 0;
+  try {
+    const launch = await once(defaultLauncherPath(), launcherArgs({ ...spec(dirs), stateDir: newStateDir() }));
+    t1 = performance.now();
+    return launch;
+  } finally {
+    dirs.forEach((d) => rmdirSync(d));  // also after a failed launch, so a rerun finds no leftovers
+    if (i >= 0 && t1 > 0) cgroupMs.push(setup + performance.now() - t1);
+  }
 }
 
-const ex = createNativeExecutor();
-const waiting = new Map<string, (err?: Error) => void>();
-ex.onObservation((o) => {
-  if (o.type === 'exited') waiting.get(o.jobId)?.(o.exitCode === 0 ? undefined : new Error(`exit ${o.exitCode}`));
-  if (o.type === 'startFailed') waiting.get(o.jobId)?.(new Error(o.reason));
-});
-let seq = 0;
-function viaExecutor(): Promise<number> {
-  const jobId = `bench-${++seq}`;
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    waiting.set(jobId, (err) => { waiting.delete(jobId); if (err) reject(err); else resolve(performance.now() - t0); });
-    ex.launch({ ...spec(), jobId });
+/** Launches through an executor, timed from launch() to the 'exited' observation. */
+function executorRunner(ex: Executor, limits?: JobLimits): () => Promise<number> {
+  const waiting = new Map<string, (err?: Error) => void>();
+  ex.onObservation((o) => {
+    if (o.type === 'exited') waiting.get(o.jobId)?.(o.exitCode === 0 ? undefined : new Error(`exit ${o.exitCode}`));
+    if (o.type === 'startFailed') waiting.get(o.jobId)?.(new Error(o.reason));
   });
+  let seq = 0;
+  return () => {
+    const jobId = `bench-${++seq}`;
+    const t0 = performance.now();
+    return new Promise((resolve, reject) => {
+      waiting.set(jobId, (err) => { waiting.delete(jobId); if (err) reject(err); else resolve(performance.now() - t0); });
+      ex.launch({ ...spec(), jobId, ...(limits ? { limits } : {}) });
+    });
+  };
+}
+const ex = createNativeExecutor();
+// The daemon's own cgroup driver under a parent of our own: what a default RunJob gets (no user
+// limits, the default pids.max), with create, kill-on-exit and remove on the path to 'exited'.
+const DRIVER_PARENT = 'joblet-bench-launch-driver';
+const exCg = createNativeExecutor({ cgroups: detectCgroupDriver({ dataDir: base, parent: DRIVER_PARENT }) });
+const DEFAULT_LIMITS: JobLimits = { cpuPercent: 0, cpuCores: '', memoryMb: 0, ioBps: 0, pidsMax: 1024 };
+
+/** One durable append of one small event, the unit each job pays three times in a row. */
+async function appendLatency(): Promise<Stats> {
+  const store = EventStore.open<{ type: string; jobId: string }>({ path: join(base, 'events') });
+  try {
+    return await measure(async () => { const t0 = performance.now(); await store.append([{ type: 'BenchEvent', jobId: 'bench' }]); return performance.now() - t0; });
+  } finally {
+    await store.close();
+  }
 }
 
 const line = (name: string, s: Stats, base?: Stats) =>
   console.log(`${name.padEnd(52)} p50 ${s.p50.toFixed(2).padStart(6)} ms  p99 ${s.p99.toFixed(2).padStart(6)} ms  mean ${s.mean.toFixed(2).padStart(6)} ms${base ? `  p50 ratio to (a) ${(s.p50 / base.p50).toFixed(2)}` : ''}`);
+
+// ---- (c), (d): through the daemon -----------------------------------------------------------
+
+const CLIENTS = 8;
+const sustainS = Number(process.env.LAUNCH_SUSTAIN_S ?? 20);
+const rssJobs = Number(process.env.LAUNCH_RSS_JOBS ?? 10_000);
+const daemonFlags = (process.env.BENCH_DAEMON_FLAGS ?? '').split(' ').filter(Boolean);
+let daemon: DaemonProcess | undefined;
+
+const mib = (m: Memory) => `VmRSS ${m.rssMb.toFixed(1)} MiB (anon ${m.anonMb.toFixed(1)}, file ${m.fileMb.toFixed(1)}), VmHWM ${m.hwmMb.toFixed(1)} MiB`;
+
+/** Medians of each step between the daemon's own event times (ms clock), for the jobs given. */
+function phases(name: string, ids: string[], times: Map<string, JobTimes>, clientMs: number[]): void {
+  const js = ids.map((id) => times.get(id)!).filter((j) => j.status === 'COMPLETED');
+  const med = (f: (j: JobTimes) => number) => stats(js.map(f)).p50.toFixed(0);
+  // A job that gets a slot at once has no JobLaunching event (it is INITIALIZING from submission).
+  console.log(`     ${name} daemon event times (p50, ms clock): submitted→started ${med((j) => j.started! - j.submitted)}`
+    + `, started→finished ${med((j) => j.finished! - j.started!)}`
+    + `, submitted→finished ${med((j) => j.finished! - j.submitted)} of ${stats(clientMs).p50.toFixed(2)} ms seen by the client`);
+}
+
+async function throughDaemon(a: Stats | undefined): Promise<void> {
+  daemon = await spawnDaemon(daemonFlags);
+  const atStart = daemon.memory();
+  const one = daemon.client();
+  let jobs = 0;
+  for (let i = 0; i < 10; i++, jobs++) {  // warm-up, and a check that jobs really complete
+    const { jobId } = await runToEnd(one, '/bin/true');
+    const st = await new Promise<{ status: string; exit_code: number }>((res, rej) => one.GetJobStatus({ uuid: jobId }, (e, r) => (e || !r ? rej(e) : res(r))));
+    if (st.status !== 'COMPLETED') {
+      const why = (await jobTimes(daemon.dataDir)).get(jobId)?.reason ?? 'no reason recorded';
+      throw new Error(`bench launch: warm-up job ${jobId} ended ${st.status} (exit ${st.exit_code}), not COMPLETED: ${why}`);
+    }
+  }
+  const seq: number[] = [];
+  const seqIds: string[] = [];
+  for (let i = 0; i < runs; i++, jobs++) {
+    const r = await runToEnd(one, '/bin/true');
+    seq.push(r.ms);
+    seqIds.push(r.jobId);
+  }
+  const c = stats(seq);
+  line('(c)  daemon: RunJob → durable COMPLETED, sequential', c, a);
+
+  const clients = Array.from({ length: CLIENTS }, () => daemon!.client());
+  const deadline = performance.now() + sustainS * 1000;
+  const pids = [daemon.pid, ...childPids(daemon.pid)];
+  const cpu0 = { daemon: pids.map(procCpuMs), bench: process.cpuUsage(), machine: machineBusyMs() };
+  const d = await closedLoop(clients, () => performance.now() < deadline);
+  const n = d.jobIds.length;
+  const perJob = (msTotal: number) => (msTotal / n).toFixed(2);
+  const [daemonCpu, ...childCpu] = pids.map((pid, i) => procCpuMs(pid) - cpu0.daemon[i]);
+  const benchCpu = process.cpuUsage(cpu0.bench);
+  const machineCpu = machineBusyMs() - cpu0.machine;
+  jobs += n;
+  line(`(d)  daemon: ${CLIENTS} clients in a loop, latency each`, stats(d.ms), a);
+  console.log(`(d)  sustained ${(n / (d.wallMs / 1000)).toFixed(1)} jobs/s (${n} jobs in ${(d.wallMs / 1000).toFixed(1)} s); CPU ms per job:`
+    + ` daemon ${perJob(daemonCpu)}, its children ${perJob(childCpu.reduce((x, y) => x + y, 0))}, the clients (this process) ${perJob((benchCpu.user + benchCpu.system) / 1000)},`
+    + ` whole machine ${perJob(machineCpu)} of ${perJob(os.cpus().length * d.wallMs)} available (other users' load included)`);
+  const afterD = daemon.memory();
+
+  const rest = Math.max(0, rssJobs - jobs);
+  let submitted = 0;
+  const fill = await closedLoop(clients, () => submitted++ < rest);
+  jobs += fill.jobIds.length;
+  const after = daemon.memory();
+  const stateChild = childPids(daemon.pid).map((pid) => `pid ${pid}: ${mib(procMemory(pid))}`).join('; ');
+  console.log(`daemon RSS: at serving ${mib(atStart)}; after (d) ${mib(afterD)}; after ${jobs} jobs ${mib(after)}`
+    + ` (${((after.rssMb - atStart.rssMb) * 1024 / jobs).toFixed(1)} KiB/job)${fill.jobIds.length ? `; the fill ran ${(fill.jobIds.length / (fill.wallMs / 1000)).toFixed(1)} jobs/s` : ''}`);
+  if (stateChild) console.log(`     its child processes (State service): ${stateChild}`);
+  console.log('targets: (b) p50 <= 5 ms, (c) p50 <= 10 ms, (d) >= 150 jobs/s, daemon RSS < 150 MB after 10,000 jobs');
+
+  await daemon.stop();
+  const times = await jobTimes(daemon.dataDir);
+  // Another daemon on this host that starts sweeps the shared cgroup parent and can fail our jobs
+  // (join cgroup: ENOENT); such jobs are counted and named, and the run exits non-zero.
+  const notCompleted = [...times].filter(([, t]) => t.status !== 'COMPLETED');
+  if (times.size !== jobs) throw new Error(`bench launch: the daemon's log holds ${times.size} jobs, the clients ran ${jobs}`);
+  if (notCompleted.length > 0) {
+    const [id, t] = notCompleted[0];
+    console.log(`FAILED RUN: ${notCompleted.length} of ${jobs} jobs did not end COMPLETED; first: ${id} ${t.status}: ${t.reason}`);
+    process.exitCode = 1;
+  }
+  phases('(c)', seqIds, times, seq);
+  phases('(d)', d.jobIds, times, d.ms);
+  daemon.remove();
+  daemon = undefined;
+}
 
 if (process.getuid?.() !== 0) throw new Error('bench launch: needs root (namespaces, mounts, cgroups)');
 const hasBwrap = spawnSync('bwrap', ['--version']).status === 0;
@@ -109,19 +241,23 @@ try {
     line("(a') bwrap with a root like ours", await measure(() => once('bwrap', like)), a);
   } else console.log('(a)  bwrap not installed (apt-get install bubblewrap): no baseline, no ratios');
 
-  const b = await measure(() => once(defaultLauncherPath(), launcherArgs(spec())));
+  const b = await measure(() => once(defaultLauncherPath(), launcherArgs({ ...spec(), stateDir: newStateDir() })));
   line('(b)  joblet-launcher, full isolation, network=none', b, a);
   cgParents.forEach((d) => mkdirSync(d, { recursive: true }));
   const bc = await measure(withCgroups);
   line(`(b') + joining ${Object.keys(limits).length} cgroup dir(s) with limits`, bc, a);
   line("     cgroup mkdir + limits + rmdir (driver's cost)", stats(cgroupMs));
-  line('(b") (b) through createNativeExecutor', await measure(viaExecutor), a);
+  line('(b") (b) through createNativeExecutor', await measure(executorRunner(ex)), a);
+  line("(b‴) (b\") + the daemon's cgroup driver", await measure(executorRunner(exCg, DEFAULT_LIMITS)), a);
+  line('     event log: one durable append (fsync)', await appendLatency());
   console.log('target: (b) p50 <= 5 ms');
 
-  // (c) end to end through the daemon (RunJob to the COMPLETED event) and (d) jobs/s with 8
-  // concurrent clients are measured here once the daemon's bench harness exists (lead).
+  await throughDaemon(a);
 } finally {
   await ex.close();
+  await exCg.close();
+  for (const c of readdirSync('/sys/fs/cgroup')) { try { rmdirSync(join('/sys/fs/cgroup', c, DRIVER_PARENT)); } catch { /* not made */ } }
+  if (daemon) { await daemon.stop().catch((e) => console.error(e)); daemon.remove(); }
   cgParents.forEach((d) => { try { rmdirSync(d); } catch { /* not created */ } });
   cgroupMs = [];
   rmSync(base, { recursive: true, force: true });

@@ -16,7 +16,8 @@
 static const char usage[] =
     "usage: joblet-launcher [--status-fd N] [--workdir DIR] [--hostname NAME] [--cgroup DIR]... "
     "[--network none|host] [--root DIR --work-size BYTES --tmp-size BYTES [--ro-bind PATH]... "
-    "[--uploads DIR]] [--uid N --gid N] [--seccomp default|strict|off] -- COMMAND [ARGS...]";
+    "[--uploads DIR]] [--uid N --gid N] [--seccomp default|strict|off] [--state-dir DIR [--max-output BYTES]] "
+    "-- COMMAND [ARGS...]";
 
 static int status_fd = -1;
 
@@ -53,7 +54,8 @@ static const char *normalized_absolute(const char *opt, const char *p) {
 }
 
 void parse_args(int argc, char **argv, struct launch_opts *o) {
-  *o = (struct launch_opts){.status_fd = -1, .uid = -1, .gid = -1};
+  *o = (struct launch_opts){.status_fd = -1, .uid = -1, .gid = -1, .max_output = ~0ULL};
+  int max_output_set = 0;
   /* each list entry takes two arguments, so argc bounds the number of entries */
   o->cgroups = calloc((size_t)argc, sizeof *o->cgroups);
   o->ro_binds = calloc((size_t)argc, sizeof *o->ro_binds);
@@ -89,12 +91,17 @@ void parse_args(int argc, char **argv, struct launch_opts *o) {
       else if (strcmp(v, "strict") == 0) o->seccomp = SECCOMP_STRICT;
       else if (strcmp(v, "off") == 0) o->seccomp = SECCOMP_OFF;
       else usage_error(opt, "must be default, strict or off");
+    } else if (strcmp(opt, "--state-dir") == 0) o->state_dir = normalized_absolute(opt, v);
+    else if (strcmp(opt, "--max-output") == 0) {
+      o->max_output = number(opt, v, 1ULL << 50);
+      max_output_set = 1;
     } else usage_error(opt, "is an unknown option");
   }
   if (i >= argc || i + 1 >= argc) usage_error(NULL, "missing -- COMMAND");
   o->argv = &argv[i + 1];
 
   if ((o->uid < 0) != (o->gid < 0)) usage_error("--uid", "and --gid go together");
+  if (max_output_set && !o->state_dir) usage_error("--max-output", "needs --state-dir (the cap applies to the spool)");
   if (!o->root && (o->n_ro_binds || o->uploads || o->work_size || o->tmp_size))
     usage_error("--ro-bind, --uploads, --work-size and --tmp-size", "need --root");
   if (o->root) {

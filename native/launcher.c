@@ -3,7 +3,9 @@
  *
  * The outer launcher stays in the host's namespaces: it creates the pid namespace for init,
  * learns the job's host pid, writes the status lines (see launcher.h), forwards signals to init
- * and exits with the job's status (exit code, or 128 + signal number).
+ * and exits with the job's status (exit code, or 128 + signal number). With --state-dir it is the
+ * job's supervisor for the job's whole life, whether or not the daemon that spawned it still runs:
+ * it captures the output into the spool and keeps its status in files (spool.c, state.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include "startup.h"
 
 static int status_fd = -1;
+static struct spool spool = {.fd = -1, .rd = {-1, -1}, .wr = {-1, -1}};
 
 /* A failure before the job exists: one status line, exit 127 (the shell's "could not run"). */
 __attribute__((noreturn)) static void fail(const char *step, int err) {
@@ -39,14 +42,16 @@ __attribute__((noreturn)) static void fail_with(const struct failure *f) {
   exit(127);
 }
 
-/* Exit the way the job did, after the last status line. */
+/* Exit the way the job did, after the last status line (and the last byte of its output). */
 __attribute__((noreturn)) static void finish(int job_status) {
-  /* without a status fd the exit code says it all; stderr belongs to the job */
+  if (spool.fd >= 0) spool_finish(&spool);
+  /* without a status fd or state dir the exit code says it all; stderr belongs to the job */
+  int report = status_fd >= 0 || state_dir_fd() >= 0;
   if (WIFSIGNALED(job_status)) {
-    if (status_fd >= 0) status_printf(status_fd, "killed %d", WTERMSIG(job_status));
+    if (report) status_printf(status_fd, "killed %d", WTERMSIG(job_status));
     exit(128 + WTERMSIG(job_status));
   }
-  if (status_fd >= 0) status_printf(status_fd, "exited %d", WEXITSTATUS(job_status));
+  if (report) status_printf(status_fd, "exited %d", WEXITSTATUS(job_status));
   exit(WEXITSTATUS(job_status));
 }
 
@@ -68,6 +73,7 @@ int main(int argc, char **argv) {
 
   /* 2. the job tells us its host pid, or its failing step, over a close-on-exec seqpacket
    *    socket: EOF after the pid message means exec succeeded (the runc init-pipe trick) */
+  struct failure f;
   int sync[2], exitp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) fail("socketpair", errno);
   int one = 1;
@@ -75,10 +81,17 @@ int main(int argc, char **argv) {
   /* 3. init reports the job's raw wait status here, so a signal death survives init's exit code */
   if (pipe2(exitp, O_CLOEXEC) < 0) fail("pipe2", errno);
 
+  /* 3b. with a state dir: our pid file first (a restarted daemon finds us by it), then the
+   *     spool and the pipes that will be the job's stdout and stderr */
+  if (o.state_dir) {
+    if (state_open(o.state_dir, &f) < 0) fail_with(&f);
+    if (state_write_pid(&f) < 0) fail_with(&f);
+    if (spool_open(&spool, state_dir_fd(), o.max_output, &f) < 0) fail_with(&f);
+  }
+
   /* 4. only the pid ns is unshared here: unshare(CLONE_NEWPID) moves our children, not us, so
    *    we keep the host's /proc and mounts; init unshares the rest. A cgroup v2 dir is joined by
    *    forking init into it (cgroups.c), the others by init itself. */
-  struct failure f;
   int cgroup_fd;
   if (open_cgroup_v2(&o, &cgroup_fd, &f) < 0) fail_with(&f);
   if (unshare(CLONE_NEWPID) < 0) fail("unshare pid", errno);
@@ -89,18 +102,29 @@ int main(int argc, char **argv) {
     close(sig_fd);
     close(sync[0]);
     close(exitp[0]);
+    if (spool.fd >= 0) spool_child_fds(&spool);
+    if (state_dir_fd() >= 0) close(state_dir_fd());
     run_init(&o, sync[1], exitp[1], &orig_mask);
   }
   close(sync[1]);
   close(exitp[1]);
   if (cgroup_fd >= 0) close(cgroup_fd);
+  if (spool.fd >= 0) spool_parent_fds(&spool);
 
-  /* 5. supervise: startup messages, signals to forward, init's exit */
+  /* 5. supervise: startup messages, output, signals to forward, init's exit. While a spool
+   *    record is pending (a write failed) the pipes are not read: the job waits, nothing is lost. */
   struct startup st;
   startup_init(&st, sync[0]);
   for (;;) {
-    struct pollfd pf[2] = {{.fd = sig_fd, .events = POLLIN}, {.fd = st.done ? -1 : sync[0], .events = POLLIN}};
-    if (poll(pf, 2, -1) < 0) continue; /* EINTR */
+    int pending = spool.fd >= 0 && spool_pending(&spool);
+    struct pollfd pf[4] = {{.fd = sig_fd, .events = POLLIN},
+                           {.fd = st.done ? -1 : sync[0], .events = POLLIN},
+                           {.fd = pending ? -1 : spool.rd[0], .events = POLLIN},
+                           {.fd = pending ? -1 : spool.rd[1], .events = POLLIN}};
+    if (poll(pf, 4, pending ? 1000 : -1) < 0) continue; /* EINTR */
+    if (pending) spool_flush(&spool);
+    for (int i = 0; i < 2; i++)
+      if (pf[2 + i].revents && !spool_pending(&spool)) spool_read(&spool, i);
     if (pf[1].revents && startup_read(&st) == 1) startup_report(&st, status_fd);
     if (!(pf[0].revents & POLLIN)) continue;
     struct signalfd_siginfo si;

@@ -10,6 +10,10 @@
  *                                    └─ job  setsid, privileges dropped, chdir, fds closed,
  *                                            seccomp, execvp(COMMAND)
  *
+ * With --state-dir the launcher is a supervisor that outlives the daemon: it holds the job's output
+ * pipes and writes what it reads to a spool file, and its status lines to a status file (spool.c,
+ * state.c); init's PR_SET_PDEATHSIG is tied to the launcher, never to the daemon.
+ *
  * Status fd protocol (one line each, written only by the outer launcher):
  *   first  `started <host pid of the job>`  or  `error <step>: <ERRNO_NAME> (<strerror>)`
  *   last   `exited <code>`                  or  `killed <signal number>`
@@ -48,6 +52,23 @@ struct launch_opts {
   /* --uid/--gid: the job drops to them with no capabilities and no_new_privs (privileges.c) */
   long uid, gid;        /* -1: stay root with every capability (only without isolation) */
   enum seccomp_profile seccomp;
+  /* --state-dir: the supervisor outlives the daemon; output goes to the spool (spool.c), the
+   * status lines and our pid to files (state.c). NULL: output on the inherited fds 1 and 2. */
+  const char *state_dir;
+  unsigned long long max_output; /* --max-output: bytes of output kept; ~0ULL: no cap */
+};
+
+/* The output spool (spool.c). */
+#define SPOOL_MAGIC_LEN 8
+#define SPOOL_HEADER 16
+#define SPOOL_CHUNK 65536 /* one pipe read, at most one record's payload */
+struct spool {
+  int fd;    /* output.spool */
+  int rd[2]; /* our ends of the job's stdout and stderr pipes; -1 once at EOF */
+  int wr[2]; /* the job's ends, its fd 1 and 2; closed in the launcher after the fork */
+  unsigned long long cap, kept, dropped;
+  size_t len, off; /* buf[off..len) is not written yet */
+  unsigned char buf[SPOOL_HEADER + SPOOL_CHUNK];
 };
 
 /*
@@ -83,6 +104,22 @@ int failf(struct failure *f, int err, const char *hint, const char *fmt, ...)
 /* Messages on the launcher<->job seqpacket socket; the first byte is the type. */
 #define MSG_PID 'P'   /* carries SCM_CREDENTIALS: the kernel translates the pid to the reader's ns */
 #define MSG_ERROR 'E' /* "<step>: <ERRNO_NAME> (<strerror>)" */
+
+/* state.c: files in --state-dir that tell a restarted daemon about us */
+int state_open(const char *dir, struct failure *f);
+int state_dir_fd(void);
+int state_write_pid(struct failure *f);
+void state_status_line(const char *line, size_t len); /* appends to STATE_DIR/status, atomically */
+
+/* spool.c */
+int spool_open(struct spool *s, int dir_fd, unsigned long long cap, struct failure *f);
+void spool_child_fds(struct spool *s);
+void spool_parent_fds(struct spool *s);
+int spool_pending(const struct spool *s);
+int spool_flush(struct spool *s);              /* -1: a record is still pending (errno says why) */
+int spool_read(struct spool *s, int stream);   /* one read of stream 0 (stdout) or 1 (stderr) */
+int spool_close_stream(struct spool *s, int stream);
+void spool_finish(struct spool *s);            /* drain to EOF, then the cap marker if bytes were dropped */
 
 /* report.c */
 void format_failure(char *out, size_t len, const char *step, int err, const char *hint);

@@ -72,7 +72,9 @@ void status_printf(int fd, const char *fmt, ...) {
   if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
   line[n++] = '\n';
   if (fd >= 0) write_all(fd, line, (size_t)n);
-  else write_all(STDERR_FILENO, line, (size_t)n);
+  /* stderr is the job's without a state dir; with one, it is the daemon's (our errors only) */
+  else if (strncmp(line, "error", 5) == 0) write_all(STDERR_FILENO, line, (size_t)n);
+  state_status_line(line, (size_t)n);
 }
 
 /* Used by init and the job: the outer launcher turns the message into the status line. */

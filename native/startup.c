@@ -54,7 +54,7 @@ int startup_read(struct startup *st) {
 void startup_report(const struct startup *st, int status_fd) {
   if (st->error[0]) status_printf(status_fd, "error %s", st->error);
   else if (st->pid > 0) {
-    if (status_fd >= 0) status_printf(status_fd, "started %d", (int)st->pid);
+    if (status_fd >= 0 || state_dir_fd() >= 0) status_printf(status_fd, "started %d", (int)st->pid);
   } else
     /* init or the job was killed (by us on a stop, or by the kernel) before it could report */
     status_printf(status_fd, "error start: job was killed before exec");

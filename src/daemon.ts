@@ -11,7 +11,7 @@ import type { JobEvent } from './events/jobEvents.js';
 import { upcastJobEvent } from './events/upcasters.js';
 import { EventStore, type StoredEvent } from './persist/eventStore.js';
 import { JobTable, type JobTableSnapshot } from './projections/jobTable.js';
-import { createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS } from './executor/index.js';
+import { checkStateDir, createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS, SPOOL_START } from './executor/index.js';
 import { isFinal } from './events/job.js';
 import { CommandHandler } from './daemon/commands.js';
 import { JobFiles } from './daemon/jobFiles.js';
@@ -33,12 +33,21 @@ export interface Daemon {
   readLog(from?: number): StoredEvent<JobEvent>[];
   /** The State service: replication status, its child's pid, the backend's records. */
   state: StateService;
-  close(): Promise<void>;
+  /** Stops serving. Jobs keep running (an upgrade re-attaches them) unless stopJobs is set. */
+  close(opts?: { stopJobs?: boolean }): Promise<void>;
+}
+
+/** Where the job's recorded output ends in its spool: the last spoolEnd the log holds for it. */
+function lastSpoolEnd(store: EventStore<JobEvent>, jobId: string): number {
+  let end = SPOOL_START;
+  for (const { event } of store.readJob(jobId)) if (event.type === 'JobOutputWritten' && event.spoolEnd !== undefined) end = event.spoolEnd;
+  return end;
 }
 
 export async function startDaemon(config: Config & { ignoredKeys: readonly string[] }, log: Logger = pino({ level: config.logging.level })): Promise<Daemon> {
   const undo: (() => Promise<void> | void)[] = [];
-  const close = async () => { for (const u of undo.reverse()) await u(); undo.length = 0; };
+  let stopJobs = false;
+  const close = async (opts?: { stopJobs?: boolean }) => { stopJobs = opts?.stopJobs ?? false; for (const u of undo.reverse()) await u(); undo.length = 0; };
   const started = Date.now();
   try {
     // 1. Data dir and node identity.
@@ -63,6 +72,15 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     undo.push(() => snapshotter.saveNow());
     const files = new JobFiles(join(dataDir, 'jobs'));
     for (const id of files.listed()) if (!table.get(id)) files.remove(id);  // a crash between upload and submit
+    // Jobs that were launching or running: where the log says their output stops, and a check of
+    // their supervisors' files before anything acts on them, so a corrupt one stops the start here
+    // (docs/decisions/0011), before any cgroup is swept or child started.
+    const spoolOffsets = new Map<string, number>();
+    for (const job of table.list()) {
+      if (job.status !== 'INITIALIZING' && job.status !== 'RUNNING') continue;
+      spoolOffsets.set(job.id, lastSpoolEnd(store, job.id));
+      checkStateDir({ jobId: job.id, stateDir: files.jobDir(job.id), spoolOffset: spoolOffsets.get(job.id)!, started: job.status === 'RUNNING' });
+    }
     // The cgroup driver (v1 or v2, detected) limits and accounts every job; leftovers of jobs the
     // log no longer calls active (a crash) are killed and removed.
     // Each node has its own job-parent (joblet/<nodeId>), so daemons sharing a host (tests, or
@@ -72,7 +90,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     log.info({ cgroups: cgroups.describe() }, 'cgroup driver');
     await cgroups.cleanupOrphans((id) => { const j = table.get(id); return !!j && !isFinal(j); });
     const executor = createNativeExecutor({ cgroups });
-    undo.push(() => executor.close());
+    undo.push(() => executor.close({ stopJobs }));
     const iso = config.isolation;
     const runner = new JobRunner(commands, executor, files, {
       maxConcurrentJobs: config.joblet.maxConcurrentJobs,
@@ -87,6 +105,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
         seccomp: iso.seccomp,
       },
       pidsMax: iso.pidsMax,
+      maxOutputBytes: config.joblet.maxOutputBytes,
     }, log);
     undo.push(() => runner.close());
     // 3b. The State service (a supervised child) replicates job records to the backend; before the
@@ -97,7 +116,10 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
       list: (id, ms) => state.list(id, ms), store, table, append: (events) => commands.append(events),
       prepare: (id) => files.prepare(id, [], {}), nodeId, settings: config.state, log,
     });
-    await runner.resume(table.list());
+    // Jobs that were launching or running are re-attached through their supervisors, reading
+    // their output from where the log says it stopped.
+    const resumed = await runner.resume(table.list(), (id) => spoolOffsets.get(id) ?? lastSpoolEnd(store, id));
+    if (resumed.attached + resumed.relaunched > 0) log.info(resumed, 're-attached to the jobs that were running');
 
     // 4. Certificates (created on first start), then the API over mTLS.
     const certs = await ensureCertificates({
@@ -126,7 +148,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
         allowHostNetwork: config.isolation.allowHostNetwork,
         parseDuration: (text) => { try { return parseDurationMs(text, 'timeout'); } catch { return undefined; } },
       }),
-      facts: () => ({ 'joblet.cgroups': cgroups.describe(), 'joblet.startupMs': String(startupMs), 'joblet.replayedEvents': String(replayed), ...state.facts(), 'state.importedJobs': String(imported) }),
+      facts: () => ({ 'joblet.cgroups': cgroups.describe(), 'joblet.startupMs': String(startupMs), 'joblet.replayedEvents': String(replayed), 'joblet.reattachedJobs': String(resumed.attached), ...state.facts(), 'state.importedJobs': String(imported) }),
     });
     undo.push(() => server.close());
     // 5. Client configs carry the address actually bound (port 0 in tests).

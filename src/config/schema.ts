@@ -33,6 +33,8 @@ export interface Config {
     readonly maxUploadBytes: number;
     /** Highest max_cpu a job may ask for (percent of one core). */
     readonly maxCpuPercent: number;
+    /** Output bytes kept per job; past them output is dropped and one marker line says how much. */
+    readonly maxOutputBytes: number;
   };
   readonly security: {
     /** Always absolute after loading ("" in the file = DATA_DIR/certs). */
@@ -107,6 +109,8 @@ export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'st
       { key: 'stopGracePeriod', as: 'stopGracePeriodMs', default: '100ms', rule: r.duration() },
       { key: 'maxUploadBytes', default: 64 * MiB, rule: r.int(1) },
       { key: 'maxCpuPercent', default: 10000, rule: r.int(1, 10000) },
+      // The job is slowed, never stopped, while its supervisor writes; this only bounds the disk.
+      { key: 'maxOutputBytes', default: 1024 * MiB, rule: r.int(1) },
     ],
     jobletOnly: ['defaultCpuLimit', 'defaultMemoryLimit', 'defaultIoLimit', 'cleanupTimeout', 'validateCommands'],
   },

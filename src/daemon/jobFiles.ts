@@ -1,11 +1,16 @@
 // Files a job owns on the host: DATA_DIR/jobs/<id>/work (its work dir, with the uploads) and
 // DATA_DIR/jobs/<id>/secret-env (secret values, mode 0600). Secret values never enter the event
 // log (they would be readable by every audit consumer); a scheduled job needs them after a
-// restart, so they wait here until the job ends.
+// restart, so they wait here until the job ends. The job dir is also its supervisor's state dir
+// (supervisor.pid, status, output.spool: src/executor/supervisorFiles.ts), kept until its end is
+// in the log.
 import { mkdirSync, writeFileSync, rmSync, readFileSync, existsSync, readdirSync, openSync, closeSync, writeSync, fsyncSync, constants, lstatSync, chmodSync, fchmodSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { DomainError } from '../events/errors.js';
 import { checkRelativePath } from '../events/validateRun.js';
+
+/** What the job's supervisor leaves in the job dir (native/state.c, native/spool.c). */
+const SUPERVISOR_FILES = ['output.spool', 'status', 'supervisor.pid'];
 
 export interface UploadContent {
   path: string;
@@ -52,6 +57,11 @@ export class JobFiles {
   secrets(id: string): Record<string, string> {
     const p = join(this.jobDir(id), 'secret-env');
     return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, string>) : {};
+  }
+
+  /** Once the job's end is durable its output is all in the log: the spool and status can go. */
+  forgetSupervisor(id: string): void {
+    for (const f of SUPERVISOR_FILES) rmSync(join(this.jobDir(id), f), { force: true });
   }
 
   forgetSecrets(id: string): void {

@@ -6,6 +6,7 @@ import type { Job } from '../events/job.js';
 import { SYSTEM, isFinal } from '../events/job.js';
 import type { JobEvent } from '../events/jobEvents.js';
 import type { Executor, JobIsolation, Observation } from '../executor/types.js';
+import type { JobLimits } from '../executor/cgroups/types.js';
 import type { StoredEvent } from '../persist/eventStore.js';
 import type { CommandHandler } from './commands.js';
 import type { JobFiles } from './jobFiles.js';
@@ -17,6 +18,8 @@ export interface RunnerOptions {
   isolation: Omit<JobIsolation, 'rootDir' | 'workDir' | 'network'>;
   /** pids.max applied to every job (a fork bomb stops there). */
   pidsMax: number;
+  /** bytes of output kept per job (config joblet.maxOutputBytes); past them a marker line says how much was dropped */
+  maxOutputBytes: number;
   hostname: (jobId: string) => string;
   now?: () => number;
 }
@@ -24,6 +27,8 @@ export interface RunnerOptions {
 // setTimeout fires at once for delays above 2^31-1 ms (about 24.8 days), so long waits are chained.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The exit code recorded for a job whose supervisor vanished without its status (it is unknown). */
+const EXIT_LOST = -1;
 
 export class JobRunner {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -45,21 +50,32 @@ export class JobRunner {
 
   /**
    * Picks up the jobs the table holds at start: waiting ones are re-queued or re-timed; ones that
-   * were launching or running belonged to the previous daemon, whose jobs died with it (re-attach
-   * arrives with the recovery work), so they are recorded as failed with the reason.
+   * were launching or running are re-attached through their supervisors (DESIGN invariant 6),
+   * reading their output from `spoolOffset(jobId)` on, where the log says it stopped. A job that
+   * never got a supervisor is launched; one whose supervisor vanished ends FAILED with the reason
+   * (the executor reports it as lost). A corrupt supervisor file throws: the daemon must not start.
    */
-  async resume(jobs: Job[]): Promise<void> {
+  async resume(jobs: Job[], spoolOffset: (jobId: string) => number): Promise<{ attached: number; relaunched: number }> {
+    const counts = { attached: 0, relaunched: 0 };
     for (const job of jobs) {
       if (job.status === 'SCHEDULED') this.armSchedule(job.id, job.scheduledAt ?? this.now());
       else if (job.status === 'QUEUED') this.queue.push(job.id);
       else if (job.status === 'INITIALIZING' || job.status === 'RUNNING') {
-        await this.safely(job.id, () => this.commands.handle({
-          type: 'RecordExit', jobId: job.id, at: this.now(), exitCode: -1,
-          reason: 'lost: the daemon stopped while the job was running',
-        }));
+        const found = await this.executor.attach({
+          jobId: job.id, stateDir: this.files.jobDir(job.id), spoolOffset: spoolOffset(job.id),
+          started: job.status === 'RUNNING', limits: this.limitsOf(job),
+        });
+        if (found === 'absent') { this.queue.push(job.id); counts.relaunched++; continue; }
+        counts.attached++;
+        this.active.add(job.id);
+        if (job.status !== 'RUNNING') continue;
+        // a stop recorded before the crash may not have reached the job
+        if (job.stopRequested) void this.executor.stop(job.id, this.opts.stopGraceMs);
+        else this.armTimeout(job.id, job.startedAt);
       }
     }
     this.pump();
+    return counts;
   }
 
   private react({ event }: StoredEvent<JobEvent>): void {
@@ -75,7 +91,12 @@ export class JobRunner {
       case 'JobFinished':
       case 'JobCanceled':
         // A job stopped while it was still launching ends in the log before its process is seen.
-        if (this.executor.running().includes(event.jobId)) void this.executor.stop(event.jobId, this.opts.stopGraceMs);
+        if (this.executor.running().includes(event.jobId)) {
+          void this.executor.stop(event.jobId, this.opts.stopGraceMs).then(() => this.files.forgetSupervisor(event.jobId));
+        } else {
+          // its output is in the log now: the spool is no longer needed
+          this.files.forgetSupervisor(event.jobId);
+        }
         this.clearTimer(event.jobId);
         this.files.forgetSecrets(event.jobId);
         this.release(event.jobId);
@@ -88,30 +109,33 @@ export class JobRunner {
     }
   }
 
-  private observe(o: Observation): void {
+  /** The promise tells the executor when the observation is durable, so it reads on only then. */
+  private observe(o: Observation): Promise<unknown> | undefined {
     const { jobId, at } = o;
     switch (o.type) {
       case 'started':
-        void this.safely(jobId, () => this.commands.handle({ type: 'RecordStart', jobId, at, pid: o.pid }));
-        this.armTimeout(jobId);
-        break;
+        this.armTimeout(jobId, at);
+        return this.safely(jobId, () => this.commands.handle({ type: 'RecordStart', jobId, at, pid: o.pid }));
       case 'output':
-        void this.safely(jobId, () => this.commands.handle({ type: 'RecordOutput', jobId, at, stream: o.stream, data: o.data }));
-        break;
+        return this.safely(jobId, () => this.commands.handle({
+          type: 'RecordOutput', jobId, at, stream: o.stream, data: o.data, ...(o.spoolEnd !== undefined ? { spoolEnd: o.spoolEnd } : {}),
+        }));
       case 'exited': {
         const memoryMb = this.commands.current(jobId)?.spec.maxMemory ?? 0;
         const reason = o.oomKilled ? `oom-killed: the job exceeded its memory limit of ${memoryMb} MiB` : undefined;
-        void this.safely(jobId, () => this.commands.handle({
+        return this.safely(jobId, () => this.commands.handle({
           type: 'RecordExit', jobId, at, exitCode: o.exitCode, ...(o.signal ? { signal: o.signal } : {}), ...(reason ? { reason } : {}),
         }));
-        break;
       }
+      case 'lost':
+        this.log.warn({ jobId, reason: o.reason }, 'job lost');
+        return this.safely(jobId, () => this.commands.handle({ type: 'RecordExit', jobId, at, exitCode: EXIT_LOST, reason: o.reason }));
       case 'startFailed':
-        void this.safely(jobId, () => this.commands.handle({ type: 'RecordStartFailure', jobId, at, reason: o.reason }));
-        break;
+        return this.safely(jobId, () => this.commands.handle({ type: 'RecordStartFailure', jobId, at, reason: o.reason }));
       default: {
         const unknown: never = o;
         this.log.warn({ observation: unknown }, 'unknown observation');
+        return undefined;
       }
     }
   }
@@ -150,6 +174,8 @@ export class JobRunner {
     if (!ok || !job || job.status !== 'INITIALIZING') return this.release(jobId);
     const { spec } = job;
     this.executor.launch({
+      stateDir: this.files.jobDir(jobId),
+      maxOutputBytes: this.opts.maxOutputBytes,
       jobId,
       command: spec.command,
       args: spec.args,
@@ -162,8 +188,12 @@ export class JobRunner {
         workDir: spec.workDir,
         network: spec.network === 'host' ? 'host' : 'none',
       },
-      limits: { cpuPercent: spec.maxCpu, cpuCores: spec.cpuCores, memoryMb: spec.maxMemory, ioBps: spec.maxIoBps, pidsMax: this.opts.pidsMax },
+      limits: this.limitsOf(job),
     });
+  }
+
+  private limitsOf({ spec }: Job): JobLimits {
+    return { cpuPercent: spec.maxCpu, cpuCores: spec.cpuCores, memoryMb: spec.maxMemory, ioBps: spec.maxIoBps, pidsMax: this.opts.pidsMax };
   }
 
   private armSchedule(jobId: string, at: number): void {
@@ -172,10 +202,11 @@ export class JobRunner {
     });
   }
 
-  private armTimeout(jobId: string): void {
+  /** The timeout counts from the job's start, so a re-attached job keeps its deadline. */
+  private armTimeout(jobId: string, startedAt: number): void {
     const timeoutMs = this.commands.current(jobId)?.spec.timeoutMs ?? 0;
     if (timeoutMs <= 0) return;
-    this.arm(jobId, this.now() + timeoutMs, () => {
+    this.arm(jobId, startedAt + timeoutMs, () => {
       void this.safely(jobId, () => this.commands.handle({ type: 'StopJob', jobId, at: this.now(), by: SYSTEM, reason: 'timeout' }));
     });
   }

@@ -12,7 +12,7 @@ export type JobCommand =
   | { type: 'LaunchJob'; jobId: string; at: number }
   | { type: 'RecordStart'; jobId: string; at: number; pid: number }
   | { type: 'RecordStartFailure'; jobId: string; at: number; reason: string }
-  | { type: 'RecordOutput'; jobId: string; at: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  | { type: 'RecordOutput'; jobId: string; at: number; stream: 'stdout' | 'stderr'; data: Uint8Array; spoolEnd?: number }
   | { type: 'StopJob'; jobId: string; at: number; by: Caller; reason: StopReason }
   | { type: 'RecordExit'; jobId: string; at: number; exitCode: number; signal?: string; reason?: string }
   | { type: 'CancelJob'; jobId: string; at: number; by: Caller }
@@ -42,7 +42,7 @@ export function decide(job: Job | undefined, cmd: JobCommand): JobEvent[] {
       return [{ type: 'JobFinished', jobId, at, status: 'FAILED', exitCode: EXIT_NOT_STARTED, reason: cmd.reason }];
     case 'RecordOutput':
       if (isFinal(job)) return [];  // late bytes after a recorded end are history we cannot place
-      return [{ type: 'JobOutputWritten', jobId, at, stream: cmd.stream, data: cmd.data }];
+      return [{ type: 'JobOutputWritten', jobId, at, stream: cmd.stream, data: cmd.data, ...(cmd.spoolEnd !== undefined ? { spoolEnd: cmd.spoolEnd } : {}) }];
     case 'StopJob':
       return decideStop(job, cmd.by, cmd.reason, at);
     case 'RecordExit':

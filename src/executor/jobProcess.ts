@@ -1,114 +1,130 @@
-// One job = one joblet-launcher child process. Turns its status lines, output pipes and exit into
-// observations in the promised order: started, output*, exited; or startFailed alone.
+// One job = one joblet-launcher process, its supervisor. The supervisor is spawned detached (its
+// own session, nothing tying its life to ours), so a daemon that dies or restarts leaves the job
+// running; what the job prints and how it ends reach us through the supervisor's files
+// (jobTail.ts), never through pipes that would die with us.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { KILL_CONTROL_SIGNAL, LineSplitter, launcherArgs, parseStatusLine, signalName, signalNumber, STATUS_FD, type StatusLine } from './launcherProtocol.js';
+import { KILL_CONTROL_SIGNAL, launcherArgs, signalNumber } from './launcherProtocol.js';
+import { tailJob, type JobTail, type SupervisorHandle } from './jobTail.js';
+import { readSupervisorId, supervisorAlive, type SupervisorId } from './supervisorFiles.js';
+import { SPOOL_START } from './spool.js';
 import type { LaunchSpec, Observation, StopSignal } from './types.js';
 
 /** How long a launcher gets to act on the kill control signal before it is SIGKILLed itself. */
 export const HARD_KILL_AFTER_MS = 2000;
+/** The most of the launcher's own stderr kept for a failed start's reason. */
+const STDERR_KEEP = 4096;
 
 export interface JobProcess {
   readonly jobId: string;
   signal(sig: StopSignal): boolean;
-  /** graceMs > 0: SIGTERM first; then the kill signal; then SIGKILL of the launcher itself */
+  /** graceMs > 0: SIGTERM first; then the kill signal; then SIGKILL of the supervisor itself */
   terminate(graceMs: number): Promise<void>;
+  /** stops watching the job; it keeps running under its supervisor */
+  detach(): void;
   /** resolves after the last observation of the job was emitted */
   readonly finished: Promise<void>;
 }
 
-export function spawnJob(launcherPath: string, spec: LaunchSpec, emit: (o: Observation) => void): JobProcess {
+type Emit = (o: Observation) => Promise<void>;
+
+export function spawnJob(launcherPath: string, spec: LaunchSpec & { stateDir: string }, emit: Emit): JobProcess {
   const { jobId } = spec;
-  let started = false;
-  let failure: string | undefined;
-  let last: StatusLine | undefined;
-  let settled = false;
-  const early: Observation[] = []; // output read before the status line said 'started'
-  const timers: NodeJS.Timeout[] = [];
-  let resolveFinished!: () => void;
-  const finished = new Promise<void>((r) => { resolveFinished = r; });
-
-  const settle = (o: Observation) => {
-    if (settled) return;
-    settled = true;
-    timers.forEach(clearTimeout);
-    emit(o);
-    resolveFinished();
-  };
-  const startFailed = (reason: string) => settle({ type: 'startFailed', jobId, reason, at: Date.now() });
-
   let child: ChildProcess;
   try {
-    child = spawn(launcherPath, launcherArgs(spec), { env: spec.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    // stdout is unused (the job's output goes to the spool); stderr carries the launcher's own
+    // errors from before its state dir was open, the only ones its status file cannot hold
+    child = spawn(launcherPath, launcherArgs(spec), { env: spec.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   } catch (err) {
     // spawn throws synchronously on arguments it rejects (a NUL byte in an env value or argument)
-    queueMicrotask(() => startFailed(`spawn ${launcherPath}: ${(err as Error).message}`));
-    return { jobId, signal: () => false, terminate: () => finished, finished };
+    const finished = Promise.resolve().then(() => emit({ type: 'startFailed', jobId, reason: `spawn ${launcherPath}: ${(err as Error).message}`, at: Date.now() }));
+    return { jobId, signal: () => false, terminate: () => finished, detach: () => undefined, finished };
   }
-
-  const onStatus = (line: string) => {
-    let s: StatusLine;
-    try { s = parseStatusLine(line); } catch (err) { failure ??= (err as Error).message; return; }
-    if (s.kind === 'error') failure ??= s.reason;
-    else if (s.kind === 'started' && !failure && !started) {
-      started = true;
-      emit({ type: 'started', jobId, pid: s.pid, at: Date.now() });
-      early.splice(0).forEach(emit);
-    } else if (s.kind === 'exited' || s.kind === 'killed') last = s;
-  };
-  const splitter = new LineSplitter();
-  const status = child.stdio[STATUS_FD] as Readable;
-  status.setEncoding('utf8');
-  status.on('data', (chunk: string) => splitter.push(chunk).forEach(onStatus));
-  status.on('end', () => { if (splitter.rest()) onStatus(splitter.rest()); });
-
-  const onOutput = (stream: 'stdout' | 'stderr') => (data: Buffer) => {
-    const o: Observation = { type: 'output', jobId, stream, data, at: Date.now() };
-    if (started) emit(o);
-    else if (!failure) early.push(o);
-  };
-  child.stdout!.on('data', onOutput('stdout'));
-  child.stderr!.on('data', onOutput('stderr'));
-  for (const s of [child.stdout!, child.stderr!, status]) s.on('error', () => { /* 'close' reports the end */ });
-
+  let stderr = '';
+  const errStream = child.stderr as Readable;
+  errStream.setEncoding('utf8');
+  errStream.on('data', (s: string) => { if (stderr.length < STDERR_KEEP) stderr += s.slice(0, STDERR_KEEP - stderr.length); });
+  errStream.on('error', () => undefined);
+  let spawnError: string | undefined;
   // 'error' without a pid: the launcher itself could not be executed (not built, not executable)
   child.on('error', (err: NodeJS.ErrnoException) => {
-    if (child.pid === undefined) startFailed(`spawn ${launcherPath}: ${err.code ?? err.message} (build it with npx node-gyp rebuild)`);
-  });
-  // 'close' comes after the launcher exited and all its pipes hit EOF: nothing can follow it
-  child.on('close', (code: number | null, sig: NodeJS.Signals | null) => {
-    if (failure !== undefined) return startFailed(failure);
-    if (!started) return startFailed(sig ? `launcher killed by ${sig} before the job started` : `launcher exited with code ${code} before the job started`);
-    settle({ type: 'exited', jobId, ...exitOf(last, code, sig), at: Date.now() });
+    if (child.pid === undefined) spawnError = `spawn ${launcherPath}: ${err.code ?? err.message} (build it with npx node-gyp rebuild)`;
   });
 
-  const signal = (sig: StopSignal) => {
-    if (settled || child.exitCode !== null || child.signalCode !== null) return false;
-    return child.kill(sig === 'SIGKILL' ? KILL_CONTROL_SIGNAL : sig);
+  const exited = () => child.exitCode !== null || child.signalCode !== null || spawnError !== undefined;
+  const handle: SupervisorHandle = {
+    alive: () => !exited(),
+    vanished(jobStarted): Observation {
+      const at = Date.now();
+      const code = child.exitCode;
+      const sig = child.signalCode;
+      if (spawnError) return { type: 'startFailed', jobId, reason: spawnError, at };
+      const said = stderr.trim().split('\n').find((l) => l.startsWith('error '));
+      if (!jobStarted) {
+        if (said) return { type: 'startFailed', jobId, reason: said.slice('error '.length), at };
+        return { type: 'startFailed', jobId, reason: sig ? `launcher killed by ${sig} before the job started` : `launcher exited with code ${code} before the job started`, at };
+      }
+      // killed before its last line: its death took the whole pid namespace down (init's PDEATHSIG)
+      if (sig) return { type: 'exited', jobId, exitCode: 128 + (signalNumber(sig) ?? 0), signal: sig, at };
+      return { type: 'lost', jobId, reason: `supervisor exited with code ${code} without the job's status`, at };
+    },
+    // 'close': the launcher exited and its stderr reached EOF, so its last words are in `stderr`
+    onWake: (wake) => { child.on('close', wake); child.on('error', wake); },
   };
-  const after = (ms: number, f: () => void) => { if (!settled) timers.push(setTimeout(f, ms)); };
-  const terminate = (graceMs: number) => {
-    const kill = () => {
-      signal('SIGKILL');
-      after(HARD_KILL_AFTER_MS, () => child.kill('SIGKILL'));
-    };
-    if (graceMs > 0 && signal('SIGTERM')) after(graceMs, kill);
-    else kill();
-    return finished;
-  };
-  return { jobId, signal, terminate, finished };
+  const tail = tailJob({ jobId, stateDir: spec.stateDir, from: SPOOL_START, startedKnown: false, handle, emit });
+  return control(jobId, tail, {
+    kill: (sig) => (!exited() && child.kill(sig)),
+    detach: () => { errStream.destroy(); child.unref(); },
+  });
 }
 
-/**
- * The job's end as the launcher saw it; when the launcher was killed before its last line, the
- * launcher's own end stands for the job's (its death took the whole namespace down).
- */
-function exitOf(last: StatusLine | undefined, code: number | null, sig: NodeJS.Signals | null): { exitCode: number; signal?: string } {
-  if (last?.kind === 'exited') return { exitCode: last.code };
-  if (last?.kind === 'killed') {
-    const name = signalName(last.signal);
-    return name ? { exitCode: 128 + last.signal, signal: name } : { exitCode: 128 + last.signal };
-  }
-  if (sig) return { exitCode: 128 + (signalNumber(sig) ?? 0), signal: sig };
-  return { exitCode: code ?? 255 };
+/** Re-attaches to a supervisor an earlier daemon spawned (the caller checked its files). */
+export function adoptJob(id: SupervisorId | undefined, opts: { jobId: string; stateDir: string; from: number; started: boolean }, emit: Emit): JobProcess {
+  const { jobId } = opts;
+  const alive = () => id !== undefined && supervisorAlive(id);
+  const handle: SupervisorHandle = {
+    alive,
+    vanished: () => ({
+      type: 'lost', jobId, at: Date.now(),
+      reason: id === undefined
+        ? `lost: no supervisor files in ${opts.stateDir} (the job ran under a daemon without re-attach, or they were removed)`
+        : `lost: the job's supervisor (pid ${id.pid}) is gone and left no exit status (killed, or the host restarted)`,
+    }),
+  };
+  const tail = tailJob({ jobId, stateDir: opts.stateDir, from: opts.from, startedKnown: opts.started, handle, emit });
+  return control(jobId, tail, {
+    // the start time check right before kill(2) narrows pid reuse to that gap (no pidfd in Node)
+    kill: (sig) => {
+      if (!alive()) return false;
+      try { process.kill(id!.pid, sig); return true; } catch { return false; }
+    },
+    detach: () => undefined,
+  });
+}
+
+/** signal / terminate / detach over a supervisor, whoever spawned it. */
+function control(jobId: string, tail: JobTail, sup: { kill(sig: NodeJS.Signals): boolean; detach(): void }): JobProcess {
+  const timers: NodeJS.Timeout[] = [];
+  void tail.finished.then(() => timers.forEach(clearTimeout));
+  const signal = (sig: StopSignal) => !tail.done && sup.kill(sig === 'SIGKILL' ? KILL_CONTROL_SIGNAL : sig);
+  const after = (ms: number, f: () => void) => { if (!tail.done) timers.push(setTimeout(f, ms)); };
+  return {
+    jobId,
+    signal,
+    terminate(graceMs: number) {
+      const kill = () => {
+        signal('SIGKILL');
+        after(HARD_KILL_AFTER_MS, () => { sup.kill('SIGKILL'); tail.wake(); });
+      };
+      if (graceMs > 0 && signal('SIGTERM')) after(graceMs, kill);
+      else kill();
+      return tail.finished;
+    },
+    detach() {
+      timers.forEach(clearTimeout);
+      tail.detach();
+      sup.detach();
+    },
+    finished: tail.finished,
+  };
 }

@@ -3,14 +3,23 @@ import * as assert from 'uvu/assert';
 import { LineSplitter, launcherArgs, parseStatusLine, signalName, signalNumber } from './launcherProtocol.js';
 import { DEFAULT_ISOLATION, DEFAULT_SYSTEM_DIRS } from './types.js';
 
-const spec = { jobId: 'j1', command: 'echo', args: ['a b', '--', '-x'], env: {}, workDir: '/w' };
+const spec = { jobId: 'j1', command: 'echo', args: ['a b', '--', '-x'], env: {}, workDir: '/w', stateDir: '/d/jobs/j1' };
 
-test('launcherArgs passes the work dir, status fd and hostname before --', () => {
-  assert.equal(launcherArgs({ ...spec, hostname: 'box' }), ['--workdir', '/w', '--status-fd', '3', '--hostname', 'box', '--', 'echo', 'a b', '--', '-x']);
+test('launcherArgs passes the work dir, state dir and hostname before --', () => {
+  assert.equal(launcherArgs({ ...spec, hostname: 'box' }), ['--workdir', '/w', '--state-dir', '/d/jobs/j1', '--hostname', 'box', '--', 'echo', 'a b', '--', '-x']);
 });
 
-test('launcherArgs leaves the hostname out when none is asked for', () => {
-  assert.equal(launcherArgs(spec), ['--workdir', '/w', '--status-fd', '3', '--', 'echo', 'a b', '--', '-x']);
+test('launcherArgs leaves the hostname and output cap out when none is asked for', () => {
+  assert.equal(launcherArgs(spec), ['--workdir', '/w', '--state-dir', '/d/jobs/j1', '--', 'echo', 'a b', '--', '-x']);
+});
+
+test('launcherArgs without a state dir asks for the direct mode: status lines on fd 3', () => {
+  const { stateDir: _none, ...direct } = spec;
+  assert.equal(launcherArgs(direct), ['--workdir', '/w', '--status-fd', '3', '--', 'echo', 'a b', '--', '-x']);
+});
+
+test('launcherArgs passes the output cap', () => {
+  assert.equal(launcherArgs({ ...spec, maxOutputBytes: 1024 }).slice(0, 6), ['--workdir', '/w', '--state-dir', '/d/jobs/j1', '--max-output', '1024']);
 });
 
 test('launcherArgs keeps a command that looks like an option after --', () => {
@@ -21,7 +30,7 @@ test('launcherArgs keeps a command that looks like an option after --', () => {
 test('launcherArgs maps every isolation field and cgroup dir to its flag', () => {
   const isolation = { rootDir: '/d/jobs/j1/root', systemDirs: ['/usr', '/etc/hosts'], workDir: '/work', workSizeBytes: 4096, tmpSizeBytes: 8192, uid: 1000, gid: 1001, seccomp: 'strict' as const, network: 'none' as const };
   assert.equal(launcherArgs({ ...spec, isolation, cgroupDirs: ['/sys/fs/cgroup/pids/j1', '/sys/fs/cgroup/memory/j1'] }), [
-    '--workdir', '/work', '--status-fd', '3',
+    '--workdir', '/work', '--state-dir', '/d/jobs/j1',
     '--cgroup', '/sys/fs/cgroup/pids/j1', '--cgroup', '/sys/fs/cgroup/memory/j1',
     '--root', '/d/jobs/j1/root', '--uploads', '/w', '--work-size', '4096', '--tmp-size', '8192',
     '--ro-bind', '/usr', '--ro-bind', '/etc/hosts',

@@ -1,8 +1,8 @@
-// The daemon's side of the joblet-launcher command line and status fd (see native/launcher.h).
+// The daemon's side of the joblet-launcher command line and status lines (see native/launcher.h).
 import { constants } from 'node:os';
 import type { LaunchSpec } from './types.js';
 
-/** The fd the launcher writes its status lines to; the 4th entry of spawn's stdio array. */
+/** The status fd of the launcher's protocol (tests that run the launcher directly use it). */
 export const STATUS_FD = 3;
 
 /**
@@ -20,12 +20,18 @@ export type StatusLine =
 
 /**
  * The launcher's command line (native/README.md lists the flags). With isolation the launcher's
- * --workdir is the path inside the job and the spec's host work dir becomes --uploads. Values are
- * passed as they are: the launcher validates them and a bad one ends as startFailed naming it.
+ * --workdir is the path inside the job and the spec's host work dir becomes --uploads. The
+ * executor always runs it as the job's supervisor: --state-dir gets its pid, status and output
+ * spool. Without a stateDir it is the direct mode tests use: status lines on fd 3 (STATUS_FD),
+ * output on the inherited stdout and stderr. Values are passed as they are: the launcher validates
+ * them and a bad one ends as startFailed naming it.
  */
 export function launcherArgs(spec: LaunchSpec): string[] {
   const iso = spec.isolation;
-  const args = ['--workdir', iso ? iso.workDir : spec.workDir, '--status-fd', String(STATUS_FD)];
+  const args = ['--workdir', iso ? iso.workDir : spec.workDir];
+  if (spec.stateDir === undefined) args.push('--status-fd', String(STATUS_FD));
+  else args.push('--state-dir', spec.stateDir);
+  if (spec.maxOutputBytes !== undefined) args.push('--max-output', String(spec.maxOutputBytes));
   if (spec.hostname !== undefined) args.push('--hostname', spec.hostname);
   for (const dir of spec.cgroupDirs ?? []) args.push('--cgroup', dir);
   if (iso) {

@@ -1,9 +1,14 @@
-// The Executor on the real kernel: every job runs under its own joblet-launcher process.
-import { spawnJob, type JobProcess } from './jobProcess.js';
+// The Executor on the real kernel: every job runs under its own joblet-launcher process, its
+// supervisor, which outlives this executor (and the daemon) so that a later one can re-attach.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adoptJob, spawnJob, type JobProcess } from './jobProcess.js';
 import { defaultLauncherPath } from './launcherPath.js';
-import { spawnInCgroup } from './cgroupJob.js';
+import { inCgroup } from './cgroupJob.js';
+import { checkStateDir } from './stateDirCheck.js';
 import type { CgroupDriver } from './cgroups/types.js';
-import type { Executor, LaunchSpec, Observation, StopSignal } from './types.js';
+import type { AttachSpec, Executor, LaunchSpec, Observation, ObservationListener, StopSignal } from './types.js';
 
 export interface NativeExecutorOptions {
   /** the joblet-launcher binary; default: build/Release/joblet-launcher of this package */
@@ -15,21 +20,31 @@ export interface NativeExecutorOptions {
 export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor {
   const launcherPath = opts.launcherPath ?? defaultLauncherPath();
   const jobs = new Map<string, JobProcess>();
-  const listeners: Array<(o: Observation) => void> = [];
+  const listeners: ObservationListener[] = [];
   let closed = false;
+  let tempRoot: string | undefined;  // state dirs of jobs launched without one, removed after each job
 
-  const emit = (o: Observation) => {
+  const emit = async (o: Observation): Promise<void> => {
     // the job is no longer running once its last observation is out, so listeners that react to
     // it (relaunch under the same id, running()) already see the new state
-    if (o.type === 'exited' || o.type === 'startFailed') jobs.delete(o.jobId);
+    if (o.type === 'exited' || o.type === 'startFailed' || o.type === 'lost') jobs.delete(o.jobId);
+    const pending: Promise<unknown>[] = [];
     for (const l of listeners) {
       try {
-        l(o);
+        const r = l(o);
+        if (r) pending.push(r);
       } catch (err) {
         // a listener's bug must not stop the others or corrupt our bookkeeping; surface it
         queueMicrotask(() => { throw err; });
       }
     }
+    if (pending.length > 0) await Promise.all(pending.map((p) => p.catch((err) => queueMicrotask(() => { throw err; }))));
+  };
+
+  const register = (jobId: string, make: () => JobProcess, cleanup?: () => void) => {
+    const job = make();
+    jobs.set(jobId, job);
+    if (cleanup) void job.finished.then(cleanup);
   };
 
   return {
@@ -37,7 +52,44 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
       if (closed) throw new Error(`launch ${spec.jobId}: executor is closed`);
       if (jobs.has(spec.jobId)) throw new Error(`launch ${spec.jobId}: a job with this id is still running`);
       if (spec.limits && !opts.cgroups) throw new Error(`launch ${spec.jobId}: limits need a cgroup driver`);
-      jobs.set(spec.jobId, spec.limits ? spawnInCgroup(launcherPath, opts.cgroups!, spec, emit) : spawnJob(launcherPath, spec, emit));
+      let stateDir = spec.stateDir;
+      let cleanup: (() => void) | undefined;
+      if (stateDir === undefined) {
+        tempRoot ??= mkdtempSync(join(tmpdir(), 'joblet-supervisors-'));
+        stateDir = mkdtempSync(join(tempRoot, 'job-'));
+        const dir = stateDir;
+        cleanup = () => rmSync(dir, { recursive: true, force: true });
+      } else {
+        mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      }
+      const full = { ...spec, stateDir };
+      const driver = opts.cgroups;
+      register(spec.jobId, () => (spec.limits && driver
+        ? inCgroup(spec.jobId, driver, driver.create(spec.jobId, spec.limits), spec.limits.memoryMb > 0,
+          (cg, forward) => spawnJob(launcherPath, { ...full, cgroupDirs: cg!.dirs }, forward), emit)
+        : spawnJob(launcherPath, full, emit)), cleanup);
+    },
+
+    async attach(spec: AttachSpec): Promise<'attached' | 'absent'> {
+      if (closed) throw new Error(`attach ${spec.jobId}: executor is closed`);
+      if (jobs.has(spec.jobId)) throw new Error(`attach ${spec.jobId}: a job with this id is already watched`);
+      if (spec.limits && !opts.cgroups) throw new Error(`attach ${spec.jobId}: limits need a cgroup driver`);
+      const found = checkStateDir(spec);  // throws CorruptStateError
+      const driver = opts.cgroups;
+      const cgroup = spec.limits && driver ? driver.adopt(spec.jobId) : undefined;
+      if (found.kind === 'absent') {
+        // never launched (the daemon stopped between recording the launch and spawning): nothing
+        // of it may linger when it is launched again under the same id
+        if (cgroup) { await cgroup.kill(); await cgroup.remove(); }
+        return 'absent';
+      }
+      const start = (forward: (o: Observation) => Promise<void>): JobProcess => (found.kind === 'setAside'
+        ? settled(spec.jobId, { type: 'lost', jobId: spec.jobId, reason: found.reason, at: Date.now() }, forward)
+        : adoptJob(found.id, { jobId: spec.jobId, stateDir: spec.stateDir, from: spec.spoolOffset, started: spec.started }, forward));
+      register(spec.jobId, () => (driver && spec.limits
+        ? inCgroup(spec.jobId, driver, Promise.resolve(cgroup), spec.limits.memoryMb > 0, (_cg, forward) => start(forward), emit)
+        : start(emit)));
+      return 'attached';
     },
 
     signal(jobId: string, sig: StopSignal): boolean {
@@ -52,13 +104,21 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
       return [...jobs.keys()];
     },
 
-    onObservation(listener: (o: Observation) => void): void {
+    onObservation(listener: ObservationListener): void {
       listeners.push(listener);
     },
 
-    async close(): Promise<void> {
+    async close({ stopJobs = false }: { stopJobs?: boolean } = {}): Promise<void> {
       closed = true;
-      await Promise.all([...jobs.values()].map((j) => j.terminate(0)));
+      if (stopJobs) await Promise.all([...jobs.values()].map((j) => j.terminate(0)));
+      for (const j of jobs.values()) j.detach();
+      jobs.clear();
     },
   };
+}
+
+/** A job whose end is already known: emits it once and is done. */
+function settled(jobId: string, o: Observation, emit: (o: Observation) => Promise<void>): JobProcess {
+  const finished = Promise.resolve().then(() => emit(o));
+  return { jobId, signal: () => false, terminate: () => finished, detach: () => undefined, finished };
 }

@@ -26,6 +26,27 @@ export interface LaunchSpec {
   /** Limits for the job's cgroup; the executor creates it (when it has a cgroup driver), passes
    *  its dirs as cgroupDirs, and removes it after the job. Absent: no cgroup. */
   limits?: JobLimits;
+  /**
+   * host dir where the job's supervisor keeps its pid file, status file and output spool
+   * (DATA_DIR/jobs/<id>); a later daemon re-attaches through it (`Executor.attach`). Absent: a
+   * private temp dir, removed after the job (no re-attach possible).
+   */
+  stateDir?: string;
+  /** bytes of output kept; past them output is dropped and one marker line says how much. Absent: no cap */
+  maxOutputBytes?: number;
+}
+
+/** A job launched by an earlier daemon (or executor) whose supervisor may still run. */
+export interface AttachSpec {
+  jobId: string;
+  /** the LaunchSpec.stateDir it was launched with */
+  stateDir: string;
+  /** the spool offset up to which its output is already recorded (from the log; SPOOL_START if none) */
+  spoolOffset: number;
+  /** the log already has its start: no 'started' observation is emitted */
+  started: boolean;
+  /** it ran with a cgroup (it had limits): adopt the cgroup, kill and remove it at the end */
+  limits?: JobLimits;
 }
 
 /** What a job may see and do (spec/isolation.md); each field maps to one launcher flag. */
@@ -76,17 +97,27 @@ export const DEFAULT_ISOLATION: Readonly<Omit<JobIsolation, 'rootDir'>> = {
 };
 
 /**
- * For one job the order is: started, output*, exited; or startFailed alone. `exited` comes only
+ * For one job the order is: started, output*, exited (or lost); or startFailed alone. `exited` comes only
  * after both output pipes reached EOF, so no output follows it. `at` is Date.now().
  */
 export type Observation =
   | { type: 'started'; jobId: string; pid: number; at: number }
-  | { type: 'output'; jobId: string; stream: 'stdout' | 'stderr'; data: Buffer; at: number }
+  /** spoolEnd: the spool offset just past these bytes (where to resume after a restart) */
+  | { type: 'output'; jobId: string; stream: 'stdout' | 'stderr'; data: Buffer; at: number; spoolEnd?: number }
   /** exitCode is 128+n when the job died of signal n; signal then names it ('SIGKILL');
    *  oomKilled when the kernel's OOM killer hit the job's memory limit (the whole job was then killed) */
   | { type: 'exited'; jobId: string; exitCode: number; signal?: string; oomKilled?: boolean; at: number }
   /** reason names the step, errno and message: 'mount /proc: EPERM (operation not permitted)' */
-  | { type: 'startFailed'; jobId: string; reason: string; at: number };
+  | { type: 'startFailed'; jobId: string; reason: string; at: number }
+  /** the supervisor is gone without a final status (killed, or the machine restarted): the end is unknown */
+  | { type: 'lost'; jobId: string; reason: string; at: number };
+
+/**
+ * A listener may return a promise: the executor reads a job's next output only after it settled,
+ * so a slow consumer (the event log's fsync) slows the reading, not the job (its supervisor has
+ * the output on disk), and the daemon's memory stays bounded.
+ */
+export type ObservationListener = (o: Observation) => void | Promise<unknown>;
 
 export type StopSignal = 'SIGTERM' | 'SIGKILL';
 
@@ -97,9 +128,20 @@ export interface Executor {
   signal(jobId: string, sig: StopSignal): boolean;
   /** SIGTERM the whole job, wait graceMs, then SIGKILL what is left; resolves once it has exited. */
   stop(jobId: string, graceMs: number): Promise<void>;
-  /** ids of the jobs launched and not yet reported as exited or startFailed */
+  /**
+   * Re-attaches to a job an earlier daemon launched (DESIGN invariant 6): observations follow for
+   * what happened since spec.spoolOffset ('started' unless spec.started, output, then exited, or
+   * lost when its supervisor vanished without a status). 'absent': the job never got a supervisor
+   * (no file in its state dir), nothing follows and its cgroup is gone; the caller may launch it.
+   * Throws CorruptStateError, naming the file and the recovery step, when a state file is garbage.
+   */
+  attach(spec: AttachSpec): Promise<'attached' | 'absent'>;
+  /** ids of the jobs launched or attached and not yet reported as exited, lost or startFailed */
   running(): string[];
-  onObservation(listener: (o: Observation) => void): void;
-  /** Kills every job still running and resolves once all have exited (daemon shutdown). */
-  close(): Promise<void>;
+  onObservation(listener: ObservationListener): void;
+  /**
+   * Stops watching: running jobs keep running under their supervisors, for the next daemon to
+   * re-attach (an upgrade or restart). With stopJobs, kills them first and waits for their ends.
+   */
+  close(opts?: { stopJobs?: boolean }): Promise<void>;
 }

@@ -93,6 +93,9 @@ export class StateService {
     if (!this.durable) this.acked = 0;
     const feed = new RecordFeed(this.o.store);
     child.on('message', (m) => this.onMessage(m as FromChild, feed));
+    // A send racing the child's exit fails with EPIPE; the 'exit' handler below restarts it and
+    // the feed resumes from the last acknowledged position, so the error itself is only logged.
+    child.on('error', (err) => this.o.log.warn({ err: err.message }, 'state child channel error'));
     this.send({ t: 'init', settings: this.o.settings, dataDir: this.o.dataDir });
     return new Promise((resolve) => child.once('exit', (code, signal) => {
       this.sub?.close();
@@ -183,7 +186,7 @@ export class StateService {
   }
 
   private send(m: ToChild): void {
-    if (this.child?.connected) this.child.send(m);
+    if (this.child?.connected) this.child.send(m, (err) => { if (err) this.o.log.debug({ err: err.message }, 'state child send failed'); });
   }
 
   private lag(): number { return Math.max(0, this.o.store.lastPosition - this.acked); }

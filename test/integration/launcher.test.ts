@@ -269,11 +269,11 @@ rootTest('p50 of 100 sequential /bin/true launches (reported, not asserted)', as
   console.log(`launch /bin/true x100: p50 ${times[49].toFixed(2)} ms, p90 ${times[89].toFixed(2)} ms, max ${times[99].toFixed(2)} ms`);
 });
 
-rootTest('close kills every job still running', async () => {
+rootTest('close with stopJobs kills every job still running', async () => {
   const a = sh('trap "" TERM; sleep 1000');
   const b = sh('sleep 1000');
   await Promise.all([a.started, b.started]);
-  await within(5000, 'close', ex.close());
+  await within(5000, 'close', ex.close({ stopJobs: true }));
   assert.equal(ex.running(), []);
   for (const r of [a, b]) assert.is((last(await r.done) as { signal?: string }).signal, 'SIGKILL');
   assert.throws(() => ex.launch({ jobId: 'late', command: 'true', args: [], env, workDir }), /executor is closed/);

@@ -1,11 +1,12 @@
 // Restarts of a real daemon on the same data dir: the job table comes back from snapshot + tail,
-// scheduled jobs still run at their time, queued jobs wait for a slot in order.
+// scheduled jobs still run at their time, queued jobs wait for a slot in order, and jobs that were
+// running are re-attached through their supervisors (which a clean stop leaves running).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestDaemon, call, type TestDaemon } from '../support/testDaemon.js';
+import { startTestDaemon, call, collect, type TestDaemon } from '../support/testDaemon.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import type { Job__Output } from '../../src/gen/joblet/Job.js';
 
@@ -54,15 +55,104 @@ test('a scheduled job survives a restart and runs at its time', async () => {
   await b.close();
 });
 
-test('a job running when the daemon stopped is recorded FAILED with the reason, not left RUNNING', async () => {
+const run = async (d: TestDaemon, req: Record<string, unknown>) => (await call<{ job_uuid: string }>(d.jobs(), 'RunJob', req)).job_uuid;
+const output = async (d: TestDaemon, uuid: string) => Buffer.concat((await collect<{ payload: Buffer }>(d.jobs(), 'GetJobLogs', { uuid })).map((c) => c.payload)).toString();
+const supervisorPid = (dataDir: string, uuid: string) => Number(readFileSync(join(dataDir, 'jobs', uuid, 'supervisor.pid'), 'utf8').split(' ')[0]);
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+test('a job running when the daemon stopped is re-attached: output written meanwhile, then its true exit code', async () => {
   const dataDir = freshDir();
   const a = await startTestDaemon({ dataDir });
-  const { job_uuid } = await call<{ job_uuid: string }>(a.jobs(), 'RunJob', { command: 'sleep', args: ['60'] });
-  await until(a, job_uuid, (s) => s.status === 'RUNNING');
+  const uuid = await run(a, { command: 'sh', args: ['-c', 'echo before; echo err >&2; sleep 1.5; echo after; exit 7'] });
+  await until(a, uuid, (s) => s.status === 'RUNNING');
+  await a.close();
+  const pid = supervisorPid(dataDir, uuid);
+  assert.ok(alive(pid), 'the supervisor outlives the daemon');
+  const b = await startTestDaemon({ dataDir });
+  const s = await until(b, uuid, (x) => x.status !== 'RUNNING');
+  assert.is(s.status, 'FAILED');
+  assert.is(s.exit_code, 7);
+  // stdout and stderr are two pipes: their order is kept within each, and here across them by the sleep
+  assert.is(await output(b, uuid), 'before\nerr\nafter\n');
+  // one output event per byte range of the spool, in order, none repeated
+  const ends = b.daemon.readLog().flatMap(({ event }) => (event.type === 'JobOutputWritten' && event.jobId === uuid ? [event.spoolEnd ?? -1] : []));
+  assert.ok(ends.every((e, i) => e > (i === 0 ? 0 : ends[i - 1])), `spool ends ${ends}`);
+  await b.close();
+});
+
+test('a job that ended while the daemon was down is recorded with its real exit code and all its output', async () => {
+  const dataDir = freshDir();
+  const a = await startTestDaemon({ dataDir });
+  const uuid = await run(a, { command: 'sh', args: ['-c', 'sleep 0.5; seq 1 2000; exit 3'] });
+  await until(a, uuid, (s) => s.status === 'RUNNING');
+  await a.close();
+  const pid = supervisorPid(dataDir, uuid);
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.not.ok(alive(pid), 'the job ended while no daemon ran');
+  const b = await startTestDaemon({ dataDir });
+  const s = await until(b, uuid, (x) => x.status !== 'RUNNING');
+  assert.equal([s.status, s.exit_code], ['FAILED', 3]);
+  assert.is(await output(b, uuid), Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join(''));
+  assert.not.ok(existsSync(join(dataDir, 'jobs', uuid, 'output.spool')), 'the spool goes once the end is in the log');
+  await b.close();
+});
+
+test('a re-attached job can be stopped, and its timeout still counts from its start', async () => {
+  const dataDir = freshDir();
+  const a = await startTestDaemon({ dataDir });
+  const stopped = await run(a, { command: 'sleep', args: ['60'] });
+  const timed = await run(a, { command: 'sleep', args: ['60'], timeout: '2s' });
+  await until(a, stopped, (s) => s.status === 'RUNNING');
+  await until(a, timed, (s) => s.status === 'RUNNING');
   await a.close();
   const b = await startTestDaemon({ dataDir });
-  const s = await call<Status>(b.jobs(), 'GetJobStatus', { uuid: job_uuid });
+  await call(b.jobs(), 'StopJob', { uuid: stopped });
+  assert.is((await until(b, stopped, (x) => x.status !== 'RUNNING')).status, 'STOPPED');
+  const t = await until(b, timed, (x) => x.status !== 'RUNNING');
+  assert.is(t.status, 'TIMEOUT');
+  const ran = Date.parse(t.end_time) - Date.parse(t.start_time);
+  assert.ok(ran >= 1900 && ran < 6000, `timed out after ${ran} ms`);
+  await b.close();
+});
+
+test('a job whose supervisor was killed while the daemon was down is recorded FAILED with the reason', async () => {
+  const dataDir = freshDir();
+  const a = await startTestDaemon({ dataDir });
+  const uuid = await run(a, { command: 'sleep', args: ['60'] });
+  await until(a, uuid, (s) => s.status === 'RUNNING');
+  await a.close();
+  const pid = supervisorPid(dataDir, uuid);
+  process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  const b = await startTestDaemon({ dataDir });
+  const s = await until(b, uuid, (x) => x.status !== 'RUNNING');
   assert.is(s.status, 'FAILED');
+  const job = (await list(b)).find((j) => j.uuid === uuid)!;
+  assert.match(job.status, 'FAILED');
+  const finished = b.daemon.readLog().map((e) => e.event).find((e) => e.type === 'JobFinished' && e.jobId === uuid);
+  assert.match((finished as { reason?: string }).reason ?? '', /supervisor \(pid \d+\) is gone and left no exit status/);
+  await b.close();
+});
+
+test('a corrupt status file stops the daemon from starting, naming the file and the recovery step', async () => {
+  const dataDir = freshDir();
+  const a = await startTestDaemon({ dataDir });
+  const uuid = await run(a, { command: 'sleep', args: ['30'] });
+  await until(a, uuid, (s) => s.status === 'RUNNING');
+  await a.close();
+  const status = join(dataDir, 'jobs', uuid, 'status');
+  process.kill(supervisorPid(dataDir, uuid), 'SIGKILL');
+  writeFileSync(status, 'garbage\n');
+  try {
+    await startTestDaemon({ dataDir });
+    assert.unreachable('started');
+  } catch (err) {
+    assert.match((err as Error).message, `${status}: launcher status line "garbage"`);
+    assert.match((err as Error).message, `mv ${status} ${status}.corrupt`);
+  }
+  renameSync(status, `${status}.corrupt`);
+  const b = await startTestDaemon({ dataDir });
+  assert.is((await until(b, uuid, (x) => x.status !== 'RUNNING')).status, 'FAILED');
   await b.close();
 });
 

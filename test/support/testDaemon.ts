@@ -53,7 +53,9 @@ export async function startTestDaemon(opts: { dataDir?: string; configYaml?: str
     },
     async close({ keepDataDir = false } = {}) {
       for (const c of clients) c.close();
-      await daemon.close();
+      // A test that brought its own data dir may restart on it and expect its jobs alive;
+      // otherwise nothing of the test may outlive it.
+      await daemon.close({ stopJobs: !opts.dataDir });
       if (!keepDataDir && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -74,6 +74,8 @@ export interface CgroupDriver {
   describe(): string;
   detectedFacts(): CgroupFacts;
   create(jobId: string, limits: JobLimits): Promise<JobCgroup>;
+  /** the cgroup an earlier daemon created for this job (re-attach after a restart); undefined if it is gone */
+  adopt(jobId: string): JobCgroup | undefined;
   /** kills and removes every job dir whose id keep() rejects; returns how many jobs it removed */
   cleanupOrphans(keep: (jobId: string) => boolean): Promise<number>;
 }

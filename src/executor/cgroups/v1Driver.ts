@@ -124,6 +124,12 @@ export function createV1Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
     describe: () => `cgroup v1 under ${mountRoot}/*/${parent}: controllers ${facts.controllers.join(',')}${missing.length ? `, missing ${missing.join(',')}` : ''}; kill via ${facts.kill}; oom via ${facts.oomSource}; swap limit ${facts.swapLimit ? 'memsw' : 'swappiness only'}; io device ${facts.ioDevice}${facts.hybrid ? '; hybrid host (empty v2 mount ignored)' : ''}`,
     detectedFacts: () => structuredClone(facts),
     create,
+    // only the dirs that exist: the cpuset one is made for pinned jobs only
+    adopt: (jobId) => {
+      validateJobId(jobId);
+      const found = new Map([...dirsOf(jobId, true)].filter(([, d]) => existsSync(d)));
+      return found.size > 0 ? open(jobId, found) : undefined;
+    },
     cleanupOrphans: (keep) => sweepOrphans(listJobIds([...new Set(parents.values())]), keep,
       (id) => open(id, new Map([...dirsOf(id, true)].filter(([, d]) => existsSync(d))))),
   };

@@ -113,6 +113,7 @@ export function createV2Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
     describe: () => `cgroup v2 at ${root}: controllers ${facts.controllers.join(',') || 'none'}${facts.missing.length ? `, missing ${facts.missing.join(',')}` : ''}; kill via ${kill}; oom via ${facts.oomSource}${facts.oomGroup ? ' (oom.group)' : ''}; io device ${facts.ioDevice}`,
     detectedFacts: () => structuredClone(facts),
     create,
+    adopt: (jobId) => { validateJobId(jobId); return existsSync(join(root, jobId)) ? open(jobId) : undefined; },
     cleanupOrphans: (keep) => sweepOrphans(listJobIds([root]), keep, (id) => open(id)),
   };
 }

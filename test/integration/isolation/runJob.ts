@@ -36,6 +36,8 @@ export interface RunOptions {
   onStarted?: (pid: number, dirs: { rootDir: string; uploadsDir: string }) => void | Promise<void>;
   keepDirs?: boolean;
   timeoutMs?: number;
+  /** LaunchSpec.maxOutputBytes: the output cap */
+  maxOutputBytes?: number;
 }
 
 export const isRoot = process.getuid?.() === 0;
@@ -84,7 +86,7 @@ export async function runJob(command: string, args: string[], opts: RunOptions =
     });
   });
   const isolation: JobIsolation = { ...DEFAULT_ISOLATION, workSizeBytes: 16 << 20, tmpSizeBytes: 16 << 20, rootDir, ...opts.isolation };
-  ex().launch({ jobId, command, args, env: opts.env ?? { PATH }, workDir: uploadsDir, hostname: opts.hostname, isolation, cgroupDirs: opts.cgroupDirs });
+  ex().launch({ jobId, command, args, env: opts.env ?? { PATH }, workDir: uploadsDir, hostname: opts.hostname, isolation, cgroupDirs: opts.cgroupDirs, ...(opts.maxOutputBytes !== undefined ? { maxOutputBytes: opts.maxOutputBytes } : {}) });
   const timeoutMs = opts.timeoutMs ?? 20_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -100,9 +102,9 @@ export async function runJob(command: string, args: string[], opts: RunOptions =
 
 export const sh = (script: string, opts?: RunOptions) => runJob('/bin/sh', ['-c', script], opts);
 
-/** Stops the shared executor so the test process can exit, and removes the dirs left behind. */
+/** Stops the shared executor (and any job left running) so the test process can exit, and removes the dirs left behind. */
 export async function closeExecutor(): Promise<void> {
-  await executor?.close();
+  await executor?.close({ stopJobs: true });
   for (const dir of kept.splice(0)) rmSync(dir, { recursive: true, force: true });
   if (probePath) rmSync(dirname(probePath), { recursive: true, force: true });
 }

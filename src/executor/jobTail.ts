@@ -1,0 +1,180 @@
+// Follows one job through its supervisor's files (status, output spool) and turns them into
+// observations in the promised order: started, output*, then exited, lost or startFailed. The
+// same code serves a job this daemon launched and one it re-attached to after a restart, so the
+// path a restart takes is the path every job takes.
+//
+// Wake-ups: inotify on the state dir (fs.watch: the supervisor appends to the spool and renames
+// the status file into place), the supervisor's exit when it is our child, and a slow poll that
+// catches what inotify cannot say (a supervisor killed without a word) and any missed event.
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { readRecords, SPOOL_FILE, type SpoolRecord } from './spool.js';
+import { readSupervisorStatus, STATUS_FILE, type SupervisorStatus } from './supervisorFiles.js';
+import { signalName } from './launcherProtocol.js';
+import type { Observation } from './types.js';
+
+/** What the tail needs to know about the supervisor process itself. */
+export interface SupervisorHandle {
+  /** false once it has exited (checked before the status file is read, see step()) */
+  alive(): boolean;
+  /** the end of a supervisor that left no final status, for the observation that reports it */
+  vanished(jobStarted: boolean): Observation;
+  /** extra wake-ups (our child's exit) */
+  onWake?(wake: () => void): void;
+}
+
+export interface TailOptions {
+  jobId: string;
+  stateDir: string;
+  /** the spool offset to read from */
+  from: number;
+  /** 'started' is already known (a re-attach of a RUNNING job): do not emit it again */
+  startedKnown: boolean;
+  handle: SupervisorHandle;
+  /** resolves once the observation is consumed (durable); the next read waits for it */
+  emit: (o: Observation) => Promise<void>;
+  pollMs?: number;
+}
+
+export interface JobTail {
+  readonly finished: Promise<void>;
+  /** true once the final observation is out */
+  readonly done: boolean;
+  wake(): void;
+  /** stops watching; the supervisor and the job keep running */
+  detach(): void;
+}
+
+/** Output observations stay this small or smaller, like the pipe reads they used to be. */
+const MAX_OBSERVATION_BYTES = 65536;
+
+export function tailJob(opts: TailOptions): JobTail {
+  const { jobId, stateDir, handle, emit } = opts;
+  const spool = join(stateDir, SPOOL_FILE);
+  let offset = opts.from;
+  let startedSent = opts.startedKnown;
+  let done = false;
+  let detached = false;
+  let busy = false;
+  let again = false;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((r) => { resolveFinished = r; });
+
+  let watcher: FSWatcher | undefined;
+  try {
+    // only the two files that carry news (the pid file and the .tmp files of the atomic
+    // replacements are noise); a null name means the kernel could not say which (overflow)
+    watcher = watch(stateDir, (_event, name) => { if (name === null || name === STATUS_FILE || name === SPOOL_FILE) wake(); });
+    watcher.on('error', () => { watcher?.close(); watcher = undefined; });
+  } catch { /* the dir is gone: the poll still finds the end */ }
+  const poll = setInterval(() => wake(), opts.pollMs ?? 1000);
+
+  const stop = () => {
+    watcher?.close();
+    watcher = undefined;
+    clearInterval(poll);
+  };
+  const settle = async (o: Observation) => {
+    if (done) return;
+    done = true;
+    stop();
+    await emit(o);
+    resolveFinished();
+  };
+
+  /** Emits every complete record from `offset` on, a chunk at a time, each chunk once it is consumed. */
+  const drain = async () => {
+    for (;;) {
+      let chunk: { records: SpoolRecord[]; next: number };
+      try {
+        chunk = await readRecords(spool, offset);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      if (chunk.records.length === 0 || detached) return;
+      await Promise.all(coalesce(jobId, chunk.records).map(emit));
+      offset = chunk.next;
+    }
+  };
+
+  const step = async () => {
+    // Liveness first: a status read after the supervisor was seen gone is its last word, and
+    // the supervisor writes the whole spool before its final status line, so a final status
+    // read before the drain means the drain reads everything.
+    const alive = handle.alive();
+    let st: SupervisorStatus | undefined;
+    try {
+      st = readSupervisorStatus(stateDir);
+    } catch (err) {
+      return settle({ type: startedSent ? 'lost' : 'startFailed', jobId, reason: (err as Error).message, at: Date.now() });
+    }
+    if (st?.error !== undefined) return settle({ type: 'startFailed', jobId, reason: st.error, at: st.at });
+    if (st?.started === undefined) {
+      if (!alive) await settle(handle.vanished(startedSent));
+      return;
+    }
+    if (!startedSent) {
+      startedSent = true;
+      await emit({ type: 'started', jobId, pid: st.started, at: st.at });
+    }
+    await drain();
+    if (detached) return;
+    if (st.final) return settle(finalObservation(jobId, st));
+    if (!alive) return settle(handle.vanished(true));
+  };
+
+  const run = async () => {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      do {
+        again = false;
+        await step();
+      } while (again && !done && !detached);
+    } catch (err) {
+      // a spool that stopped being one (corrupt, cut): the end is unknown, say so and stop
+      await settle({ type: startedSent ? 'lost' : 'startFailed', jobId, reason: (err as Error).message, at: Date.now() });
+    } finally {
+      busy = false;
+    }
+  };
+  const wake = () => { if (!done && !detached) void run(); };
+  handle.onWake?.(wake);
+  queueMicrotask(wake);
+
+  return {
+    finished,
+    get done() { return done; },
+    wake,
+    detach() { detached = true; stop(); },
+  };
+}
+
+function finalObservation(jobId: string, st: SupervisorStatus): Observation {
+  const f = st.final!;
+  if (f.kind === 'exited') return { type: 'exited', jobId, exitCode: f.code, at: st.at };
+  const name = signalName(f.signal);
+  return { type: 'exited', jobId, exitCode: 128 + f.signal, ...(name ? { signal: name } : {}), at: st.at };
+}
+
+/** Adjacent records of one stream become one observation of up to 64 KiB, carrying its spool end. */
+export function coalesce(jobId: string, records: SpoolRecord[]): Observation[] {
+  const out: Observation[] = [];
+  let run: SpoolRecord[] = [];
+  let size = 0;
+  const flush = () => {
+    if (run.length === 0) return;
+    const data = run.length === 1 ? run[0].data : Buffer.concat(run.map((r) => r.data));
+    out.push({ type: 'output', jobId, stream: run[0].stream, data, at: run[0].at, spoolEnd: run[run.length - 1].end });
+    run = [];
+    size = 0;
+  };
+  for (const r of records) {
+    if (run.length > 0 && (r.stream !== run[0].stream || size + r.data.length > MAX_OBSERVATION_BYTES)) flush();
+    run.push(r);
+    size += r.data.length;
+  }
+  flush();
+  return out;
+}

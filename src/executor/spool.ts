@@ -1,0 +1,87 @@
+// The daemon's side of the output spool the supervisor writes (native/spool.c has the format):
+//   "JSPOOL1\n", then records: u8 stream (1 stdout, 2 stderr), 3 zero bytes, u32 length,
+//   u64 unix ms, then `length` bytes (little endian, length <= 64 KiB).
+// The daemon reads from the offset up to which the log already holds the output, so after a
+// restart it neither repeats nor skips a byte.
+import { open, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+
+export const SPOOL_FILE = 'output.spool';
+export const SPOOL_MAGIC = Buffer.from('JSPOOL1\n');
+export const SPOOL_HEADER = 16;
+export const SPOOL_MAX_PAYLOAD = 65536;
+/** Where the first record starts: the offset of a job that has written nothing yet. */
+export const SPOOL_START = SPOOL_MAGIC.length;
+
+export interface SpoolRecord {
+  stream: 'stdout' | 'stderr';
+  at: number;
+  data: Buffer;
+  /** offset just past this record */
+  end: number;
+}
+
+/** Why a header is not a record header, or undefined if it is one. */
+export function badHeader(h: Buffer): string | undefined {
+  if (h[0] !== 1 && h[0] !== 2) return `stream byte ${h[0]} (want 1 or 2)`;
+  if (h[1] !== 0 || h[2] !== 0 || h[3] !== 0) return 'reserved bytes not zero';
+  if (h.readUInt32LE(4) > SPOOL_MAX_PAYLOAD) return `length ${h.readUInt32LE(4)} above ${SPOOL_MAX_PAYLOAD}`;
+  return undefined;
+}
+
+/** Parses the complete records in buf (read at file offset base); a torn last one is left for later. */
+export function parseRecords(buf: Buffer, base: number, file: string): { records: SpoolRecord[]; next: number } {
+  const records: SpoolRecord[] = [];
+  let i = 0;
+  while (buf.length - i >= SPOOL_HEADER) {
+    const h = buf.subarray(i, i + SPOOL_HEADER);
+    const bad = badHeader(h);
+    if (bad) throw new Error(`spool ${file}: no record at offset ${base + i}: ${bad}`);
+    const len = h.readUInt32LE(4);
+    if (buf.length - i < SPOOL_HEADER + len) break;
+    const at = Number(h.readBigUInt64LE(8));
+    records.push({ stream: h[0] === 1 ? 'stdout' : 'stderr', at, data: Buffer.from(buf.subarray(i + SPOOL_HEADER, i + SPOOL_HEADER + len)), end: base + i + SPOOL_HEADER + len });
+    i += SPOOL_HEADER + len;
+  }
+  return { records, next: base + i };
+}
+
+/** The complete records from `from` on, reading at most about maxBytes; [] when none is complete yet. */
+export async function readRecords(file: string, from: number, maxBytes = 1 << 20): Promise<{ records: SpoolRecord[]; next: number }> {
+  // most wake-ups (the poll, a status change) find nothing new: one stat, no open, no buffer
+  const size = (await stat(file)).size;
+  if (size - from < SPOOL_HEADER) return { records: [], next: from };
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(size - from, Math.max(maxBytes, SPOOL_HEADER + SPOOL_MAX_PAYLOAD)));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+    return parseRecords(buf.subarray(0, bytesRead), from, file);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Checks, before a restarted daemon resumes from `offset`, that the spool is one and still holds
+ * what the log says was read: the magic, a size of at least `offset`, and a record header (or
+ * nothing yet) at `offset`. Returns the problem, or undefined.
+ */
+export function checkSpool(file: string, offset: number): string | undefined {
+  const size = statSync(file).size;
+  const fd = openSync(file, 'r');
+  try {
+    const magic = Buffer.alloc(SPOOL_MAGIC.length);
+    const n = readSync(fd, magic, 0, magic.length, 0);
+    if (n < magic.length || !magic.equals(SPOOL_MAGIC)) return `not an output spool (it does not start with ${JSON.stringify(SPOOL_MAGIC.toString())})`;
+    if (size < offset) return `truncated: ${size} bytes, but the event log already holds its output up to offset ${offset}`;
+    if (size - offset >= SPOOL_HEADER) {
+      const h = Buffer.alloc(SPOOL_HEADER);
+      readSync(fd, h, 0, SPOOL_HEADER, offset);
+      const bad = badHeader(h);
+      if (bad) return `no record at offset ${offset}, where the event log says the unread output starts: ${bad}`;
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
