@@ -15,7 +15,6 @@
 //   BENCH_RUNS=3 runs per case; BENCH_PROFILE_DIR=dir writes --cpu-prof profiles of cases (a) and (b);
 //   BENCH_NODE_FLAGS adds node flags to every measured process.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +29,7 @@ import { JOBS_SNAPSHOT } from '../src/daemon/snapshotter.js';
 import type { JobEvent } from '../src/events/jobEvents.js';
 import type { Caller, JobSpec } from '../src/events/job.js';
 import { benchSize, fmt, ms, median, runChild } from './common.js';
+import { freePort } from '../test/support/freePort.js';
 
 const TARGET_MS = 1000;
 const CONCURRENT_JOBS = 16;
@@ -129,14 +129,6 @@ async function child(mode: string, dataDir: string, port: string): Promise<Measu
 
 // ---- the run ---------------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 async function main(): Promise<void> {
   const total = benchSize(1_000_000);

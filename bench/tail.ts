@@ -15,7 +15,6 @@
 // Usage: node dist/bench/tail.js [events=1000000]   (or BENCH_EVENTS)
 import { mkdtempSync, readFileSync, rmSync, statSync, openSync, closeSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +33,7 @@ import type { TailEventsRequest } from '../src/gen/joblet/events/v1/TailEventsRe
 import type { JobEvent } from '../src/events/jobEvents.js';
 import type { Caller, JobSpec } from '../src/events/job.js';
 import { benchSize, fmt, runChild } from './common.js';
+import { freePort } from '../test/support/freePort.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const CONCURRENT_JOBS = 16;
@@ -111,14 +111,6 @@ function baselines(dir: string): { readRate: number; wireRate: number } {
 
 // ---- the daemon (child process) and the client -------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 function startChild(mode: '--daemon' | '--bare', dataDir: string, port: number, total: number): Promise<ChildProcess> {
   // BENCH_PROFILE_DIR=dir writes a --cpu-prof profile of the server.
