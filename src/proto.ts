@@ -5,6 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as JobletProto } from './gen/joblet.js';
 import type { ProtoGrpcType as EventsProto } from './gen/joblet_events_v1.js';
+import type { ProtoGrpcType as StateProto } from './gen/joblet_state_v1.js';
 
 /** Repository root, whether this file runs from src/ (ts) or dist/src/ (compiled). */
 const protoDir = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../proto/' : '../proto/', import.meta.url));
@@ -31,4 +32,12 @@ let cachedEvents: EventsProto | undefined;
 export function eventsProto(): EventsProto {
   cachedEvents ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_events_v1.proto', LOADER_OPTIONS)) as unknown as EventsProto;
   return cachedEvents;
+}
+
+let cachedState: StateProto | undefined;
+
+/** Our own package joblet.state.v1 (proto/joblet_state_v1.proto): every node's jobs. */
+export function stateProto(): StateProto {
+  cachedState ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_state_v1.proto', LOADER_OPTIONS)) as unknown as StateProto;
+  return cachedState;
 }

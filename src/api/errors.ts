@@ -14,6 +14,7 @@ const CODES: Record<DomainError['code'], grpc.status> = {
   PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
   UNIMPLEMENTED: grpc.status.UNIMPLEMENTED,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
 };
 
 export function toStatus(err: unknown, log: Logger, method: string): Partial<grpc.StatusObject> {

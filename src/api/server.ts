@@ -4,13 +4,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { jobletProto, eventsProto } from '../proto.js';
+import { jobletProto, eventsProto, stateProto } from '../proto.js';
 import { DomainError } from '../events/errors.js';
 import { Middleware, type RejectionRecorder } from './middleware.js';
 import { requireTls13 } from './identity.js';
 import { jobServiceHandlers, type JobServiceDeps } from './jobService.js';
 import { monitoringHandlers, type MonitoringDeps } from './monitoringService.js';
 import { eventService } from './eventService.js';
+import { stateServiceHandlers } from './stateService.js';
 
 export interface ServerOptions {
   host: string;
@@ -49,6 +50,8 @@ export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps &
   // Our own package: the event tail (proto/joblet_events_v1.proto), behind the same middleware.
   const events = eventService(m, { store: deps.store, table: deps.commands.table, nodeId: deps.nodeId });
   server.addService(eventsProto().joblet.events.v1.EventService.service, events.handlers);
+  // And every node's jobs from the shared State backend (proto/joblet_state_v1.proto).
+  server.addService(stateProto().joblet.state.v1.StateService.service, stateServiceHandlers(m, { backend: () => deps.facts()['state.backend'] }));
 
   const creds = grpc.ServerCredentials.createSsl(
     readFileSync(opts.tls.ca),

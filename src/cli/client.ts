@@ -2,10 +2,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { jobletProto, eventsProto } from '../proto.js';
+import { jobletProto, eventsProto, stateProto } from '../proto.js';
 import type { JobServiceClient } from '../gen/joblet/JobService.js';
 import type { MonitoringServiceClient } from '../gen/joblet/MonitoringService.js';
 import type { EventServiceClient } from '../gen/joblet/events/v1/EventService.js';
+import type { StateServiceClient } from '../gen/joblet/state/v1/StateService.js';
 import type { NodeConfig } from './config.js';
 import { toCliError, type CallSite } from './errors.js';
 
@@ -16,6 +17,8 @@ export interface Session {
   monitoring: MonitoringServiceClient;
   /** joblet.events.v1.EventService (our own package). */
   events: EventServiceClient;
+  /** joblet.state.v1.StateService (our own package): every node's jobs. */
+  state: StateServiceClient;
   site(what: string): CallSite;
   close(): void;
 }
@@ -48,10 +51,11 @@ export function openSession(node: NodeConfig, configPath: string): Session {
   const jobs = new pkg.JobService(node.address, creds, options);
   const monitoring = new pkg.MonitoringService(node.address, creds, options);
   const events = new (eventsProto().joblet.events.v1.EventService)(node.address, creds, options);
+  const state = new (stateProto().joblet.state.v1.StateService)(node.address, creds, options);
   return {
-    node, configPath, jobs, monitoring, events,
+    node, configPath, jobs, monitoring, events, state,
     site: (what) => ({ address: node.address, node: node.name, configPath, what }),
-    close() { jobs.close(); monitoring.close(); events.close(); },
+    close() { jobs.close(); monitoring.close(); events.close(); state.close(); },
   };
 }
 

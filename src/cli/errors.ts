@@ -37,6 +37,8 @@ export function fromServiceError(err: ServiceError, site: CallSite): CliError {
   const d = reason(err);
   switch (err.code) {
     case Status.UNAVAILABLE:
+      // The daemon answered, but a service behind it (the State backend) is down.
+      if (/^state backend /.test(d)) return new CliError(d);
       if (/certificate|altnames|self.signed|unable to verify|SSL|TLS|handshake/i.test(d)) {
         return new CliError(`tls handshake with ${at} failed: ${d}; check that ca, cert and key in the config belong to this server`);
       }

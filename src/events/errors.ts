@@ -9,7 +9,8 @@ export type DomainErrorCode =
   | 'RESOURCE_EXHAUSTED'
   | 'PERMISSION_DENIED'
   | 'UNAUTHENTICATED'
-  | 'UNIMPLEMENTED';
+  | 'UNIMPLEMENTED'
+  | 'UNAVAILABLE';
 
 export class DomainError extends Error {
   constructor(readonly code: DomainErrorCode, message: string) {

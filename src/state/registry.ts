@@ -13,7 +13,7 @@ export function unregister(s: Lister): void { if (running === s) running = undef
 
 /**
  * Every node's jobs from the shared backend (tombstones left out). The RPC that will carry it is
- * our extension `joblet.ext.StateService/ListAllNodeJobs(ListJobsRequest) → ListJobsResponse`
+ * our extension `joblet.state.v1.StateService/ListAllNodeJobs` (proto/joblet_state_v1.proto)
  * (RBAC: like ListJobs), behind `rnx job list --all-nodes`.
  */
 export function listAllNodes(): Promise<JobRecord[]> {

@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string[] | '*'> = {
   executor: ['events'],
   config: [],
   certs: ['config'],
-  api: ['events', 'persist', 'projections', 'daemon', 'gen', 'proto.ts', 'version.ts'],
+  api: ['events', 'persist', 'projections', 'daemon', 'state', 'gen', 'proto.ts', 'version.ts'],  // state: ListAllNodeJobs reads the shared backend
   cli: ['gen', 'proto.ts', 'version.ts'],
   daemon: ['events', 'persist', 'projections', 'executor', 'config'],
   gen: [],
