@@ -78,13 +78,14 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     const spoolOffsets = new Map<string, number>();
     for (const job of table.list()) {
       if (job.status !== 'INITIALIZING' && job.status !== 'RUNNING') continue;
-      spoolOffsets.set(job.id, lastSpoolEnd(store, job.id));
-      checkStateDir({ jobId: job.id, stateDir: files.jobDir(job.id), spoolOffset: spoolOffsets.get(job.id)!, started: job.status === 'RUNNING' });
+      const spoolOffset = lastSpoolEnd(store, job.id);
+      spoolOffsets.set(job.id, spoolOffset);
+      checkStateDir({ jobId: job.id, stateDir: files.jobDir(job.id), spoolOffset, started: job.status === 'RUNNING' });
     }
     // The cgroup driver (v1 or v2, detected) limits and accounts every job; leftovers of jobs the
-    // log no longer calls active (a crash) are killed and removed.
-    // Each node has its own job-parent (joblet/<nodeId>), so daemons sharing a host (tests, or
-    // several data dirs) never see, kill or clean up each other's jobs.
+    // log no longer calls active (a crash) are killed and removed. Each node has its own
+    // job-parent (joblet/<nodeId>), so daemons sharing a host (tests, several data dirs) never
+    // see, kill or clean up each other's jobs.
     const cgroups = detectCgroupDriver({ dataDir, parent: `joblet/${nodeId}` });
     undo.push(() => removeEmptyDirs(Object.values(cgroups.detectedFacts().roots)));
     log.info({ cgroups: cgroups.describe() }, 'cgroup driver');
