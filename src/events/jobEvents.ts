@@ -17,8 +17,12 @@ export interface JobSubmitted { type: 'JobSubmitted'; jobId: string; at: number;
 export interface JobQueued { type: 'JobQueued'; jobId: string; at: number }
 export interface JobLaunching { type: 'JobLaunching'; jobId: string; at: number }
 export interface JobStarted { type: 'JobStarted'; jobId: string; at: number; pid: number }
-/** spoolEnd: the offset in the job's output spool just past `data`; a restarted daemon resumes reading there */
-export interface JobOutputWritten { type: 'JobOutputWritten'; jobId: string; at: number; stream: 'stdout' | 'stderr'; data: Uint8Array; spoolEnd?: number }
+/**
+ * spoolEnd: the offset in the job's output spool just past `data`; a restarted daemon resumes reading there.
+ * compactedBytes: set when log compaction replaced `data` with an empty array once the persist
+ * service had stored it; the bytes are then read from the persist service's log files.
+ */
+export interface JobOutputWritten { type: 'JobOutputWritten'; jobId: string; at: number; stream: 'stdout' | 'stderr'; data: Uint8Array; spoolEnd?: number; compactedBytes?: number }
 export interface JobStopRequested { type: 'JobStopRequested'; jobId: string; at: number; by: Caller; reason: StopReason }
 export interface JobFinished { type: 'JobFinished'; jobId: string; at: number; status: FinalStatus; exitCode: number; reason?: string }
 export interface JobCanceled { type: 'JobCanceled'; jobId: string; at: number; by: Caller }
