@@ -14,6 +14,7 @@ import type { EventStore } from '../persist/eventStore.js';
 import type { CommandHandler } from '../daemon/commands.js';
 import type { JobFiles } from '../daemon/jobFiles.js';
 import type { Middleware } from './middleware.js';
+import type { OutputHistory } from './outputHistory.js';
 import { toWireJob, toStatusResponse, rfc3339 } from './jobWire.js';
 
 export interface JobServiceDeps {
@@ -23,6 +24,8 @@ export interface JobServiceDeps {
   nodeId: string;
   stopGraceMs: number;
   runContext: () => RunContext;
+  /** Where output compacted out of the log lives (the persist service); LOG_ONLY_HISTORY when absent. */
+  outputHistory?: OutputHistory;
 }
 
 const SERVICE = 'joblet.JobService';
