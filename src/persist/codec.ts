@@ -14,7 +14,11 @@ import { Packr } from 'msgpackr';
 /** The envelope version written by this build. Bump it with an upcaster when an event changes shape. */
 export const EVENT_SCHEMA_VERSION = 1;
 
-export interface Envelope { v: number; e: unknown }
+/**
+ * `c: 1` marks a compaction stub: an event whose bulk (output bytes) was emptied once stored
+ * elsewhere (compactionStub.ts); the chain hash at its position still covers the original bytes.
+ */
+export interface Envelope { v: number; e: unknown; c?: 1 }
 
 /** Options for every db that stores plain MessagePack; lmdb-js builds its decoder from these. */
 export const plainMsgpackOptions = { encoder: { Encoder: Packr }, useRecords: false, mapsAsObjects: true } as const;
@@ -27,6 +31,16 @@ const snapshotPackr = new Packr({ structuredClone: true });
 
 export function encodeEvent(event: unknown): Buffer {
   return eventPackr.pack({ v: EVENT_SCHEMA_VERSION, e: event } satisfies Envelope);
+}
+
+/** A compaction stub: always written in the current schema version, whatever the original's was. */
+export function encodeStub(event: unknown): Buffer {
+  return eventPackr.pack({ v: EVENT_SCHEMA_VERSION, e: event, c: 1 } satisfies Envelope);
+}
+
+/** The envelope of stored event bytes (no upcasting); throws when the bytes are not MessagePack. */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  return eventPackr.unpack(bytes) as Envelope;
 }
 
 export function encodeSnapshot(position: number, state: unknown): Buffer {

@@ -11,6 +11,8 @@ import { open, asBinary, type Database, type RootDatabase } from 'lmdb';
 import { GroupCommit, type BatchTicket, type GroupCommitStats } from './groupCommit.js';
 import { Cursor, type CursorSource, type StoredEvent, type Subscription, type SubscribeOptions } from './subscription.js';
 import { EVENT_SCHEMA_VERSION, encodeEvent, encodeSnapshot, decodeSnapshot, plainMsgpackOptions, type Envelope } from './codec.js';
+import { compactChunk, type CompactionResult, type CompactOptions } from './compaction.js';
+import { COMPACTION_CHECKPOINT } from './compactionStub.js';
 import { checkLmdbFile } from './lmdbFileCheck.js';
 import { chainHash, type ChainSource, type RawEvent } from './hashChain.js';
 import { denseLastKey, recoverChainHead, type Dbs } from './openChecks.js';
@@ -19,6 +21,7 @@ export type { StoredEvent, Subscription, SubscribeOptions } from './subscription
 export type { GroupCommitStats } from './groupCommit.js';
 export { EVENT_SCHEMA_VERSION } from './codec.js';
 export type { RawEvent } from './hashChain.js';
+export type { CompactionResult, CompactOptions } from './compaction.js';
 
 /** Turns an event stored under an older envelope version into the current shape. */
 export type Upcaster = (version: number, event: unknown, position: number) => unknown;
@@ -58,6 +61,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   private waiters: (() => void)[] = [];
   private closing = false;
   private closed = false;
+  private compacting = false;
 
   private constructor(readonly file: string, private readonly env: RootDatabase, private readonly dbs: Dbs,
     lastPosition: number, head: Buffer, private readonly upcast: Upcaster | undefined, readonly readOnly: boolean) {
@@ -178,6 +182,41 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     return cursor;
   }
 
+  /** The last position log compaction has examined (every output event up to it is a stub). */
+  get compactedThrough(): number { return this.getCheckpoint(COMPACTION_CHECKPOINT); }
+
+  /**
+   * Replaces every JobOutputWritten at a position <= upTo with a stub (compactionStub.ts): same
+   * position and fields, `data` empty, `compactedBytes` the original count; lifecycle events and
+   * the chain db are untouched. Works in small write transactions, each also advancing the
+   * `compaction` checkpoint, so appends interleave, a crash loses at most one chunk's progress,
+   * and the next call resumes where this one stopped. Idempotent. One call at a time.
+   */
+  async compactOutput(upTo: number, opts: CompactOptions = {}): Promise<CompactionResult> {
+    if (this.readOnly) throw this.readOnlyError('compactOutput');
+    if (this.closing) throw new Error(`event log ${this.file}: compactOutput after close`);
+    if (!Number.isSafeInteger(upTo) || upTo < 0) throw new Error(`compactOutput: upTo ${upTo} must be a non-negative integer`);
+    if (this.compacting) throw new Error(`event log ${this.file}: compactOutput is already running (one compaction at a time)`);
+    this.compacting = true;
+    const total: CompactionResult = { compacted: 0, bytesFreed: 0, examined: 0, through: this.compactedThrough };
+    try {
+      const end = Math.min(upTo, this.lastPosition);
+      const maxEvents = opts.maxEvents ?? Infinity;
+      while (total.through < end && total.examined < maxEvents && !this.closing) {
+        const to = Math.min(end, total.through + Math.min(opts.chunkEvents ?? 1000, maxEvents - total.examined));
+        const done = compactChunk(this.compactionDeps(), total.through + 1, to, opts.chunkBytes ?? 8 * 1024 * 1024);
+        await durable(done.commit);
+        total.compacted += done.compacted;
+        total.bytesFreed += done.bytesFreed;
+        total.examined += done.through - total.through;
+        total.through = done.through;
+      }
+      return total;
+    } finally {
+      this.compacting = false;
+    }
+  }
+
   getCheckpoint(consumer: string): number {
     return this.checkpoints.get(consumer) ?? 0;
   }
@@ -278,6 +317,16 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       }
     }
     throw new Error(`event log ${this.file}: event ${position} has envelope version ${String(v)}, this build reads ${EVENT_SCHEMA_VERSION} (upgrade joblet or register an upcaster)`);
+  }
+
+  private compactionDeps() {
+    return {
+      file: this.file,
+      env: this.env,
+      dbs: this.dbs,
+      readRaw: (from: number, to: number) => this.readRaw(from, to),
+      unwrap: (value: Envelope, position: number) => this.unwrap(value, position),
+    };
   }
 
   private readOnlyError(op: string): Error {

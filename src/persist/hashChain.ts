@@ -5,8 +5,12 @@
 // previous one, editing, deleting or reordering any event breaks every hash after it; only cutting
 // the tail (events and hashes together) keeps a valid chain, which is why `verify` prints the head
 // hash: an operator who noted it earlier (or a SIEM that received it) can compare.
-// See docs/decisions/0006-hash-chain-in-a-parallel-db.md.
+// See docs/decisions/0006-hash-chain-in-a-parallel-db.md. Compacted output events (stubs) keep the
+// hash of their original bytes, which can no longer be recomputed: verification checks that a stub
+// is a legal one and trusts its stored hash, which the next event's hash then vouches for
+// (docs/decisions/0013-compaction-stubs-in-the-hash-chain.md).
 import { hash } from 'node:crypto';
+import { isMarkedStub, stubProblem } from './compactionStub.js';
 
 export const HASH_BYTES = 32;
 export const GENESIS_HASH: Buffer = Buffer.alloc(HASH_BYTES);
@@ -22,6 +26,8 @@ export interface ChainSource {
   readonly file: string;
   readRaw(from: number, to: number): Iterable<RawEvent>;
   hashAt(position: number): Buffer | undefined;
+  /** The last position log compaction has examined: stubs may only lie at or below it (0 = none). */
+  readonly compactedThrough?: number;
 }
 
 export interface RawEvent {
@@ -33,7 +39,7 @@ export interface RawEvent {
 }
 
 export type VerifyResult =
-  | { ok: true; checked: number; from: number; to: number; /** hex of h(to) */ head: string }
+  | { ok: true; checked: number; from: number; to: number; /** hex of h(to) */ head: string; /** how many of `checked` were compaction stubs */ stubs: number }
   | { ok: false; position: number; reason: string; checked: number };
 
 /**
@@ -47,16 +53,35 @@ export function verifyChain(store: ChainSource, from = 1, to = Infinity): Verify
   if (!previous) return { ok: false, position: start - 1, reason: 'no hash stored for the starting point (verify from position 1)', checked: 0 };
   let expect = start;
   let checked = 0;
+  let stubs = 0;
+  let afterStub = false;
   for (const { position, bytes, hash: stored } of store.readRaw(start, end)) {
     if (position !== expect) return { ok: false, position: expect, reason: 'event missing: positions must be gap-free', checked };
     if (!stored) return { ok: false, position, reason: 'no hash stored for this event (written before hash chaining, or the chain was cut)', checked };
+    // Only on a mismatch is the event decoded: the common case stays one hash per event.
     if (!chainHash(previous, bytes).equals(stored)) {
-      return { ok: false, position, reason: 'hash mismatch: this event\'s stored bytes or its stored hash were changed', checked };
+      if (!isMarkedStub(bytes)) {
+        const reason = afterStub
+          ? 'hash mismatch: this event\'s stored bytes or its stored hash, or the stored hash of the compaction stub before it, were changed'
+          : 'hash mismatch: this event\'s stored bytes or its stored hash were changed';
+        return { ok: false, position, reason, checked };
+      }
+      const problem = stubProblem(bytes);
+      if (problem) return { ok: false, position, reason: `illegal compaction stub: ${problem}`, checked };
+      // Read here, not once up front: on a live log the checkpoint only grows, and a later read
+      // is at least as new as the snapshot the stub came from.
+      const through = store.compactedThrough ?? 0;
+      if (position > through) return { ok: false, position, reason: `compaction stub past the compaction checkpoint (${through})`, checked };
+      if (stored.length !== HASH_BYTES) return { ok: false, position, reason: `the stored hash of this compaction stub is not ${HASH_BYTES} bytes`, checked };
+      stubs++;
+      afterStub = true;
+    } else {
+      afterStub = false;
     }
     previous = stored;
     expect++;
     checked++;
   }
   if (expect <= end) return { ok: false, position: expect, reason: 'event missing: positions must be gap-free', checked };
-  return { ok: true, checked, from: start, to: end, head: previous.toString('hex') };
+  return { ok: true, checked, from: start, to: end, head: previous.toString('hex'), stubs };
 }

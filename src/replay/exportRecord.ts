@@ -22,8 +22,9 @@ export function exportRecord(position: number, event: JobEvent, hash: Buffer | u
   const fields: Record<string, unknown> = { ...rest };
   if (event.type === 'JobOutputWritten') {
     delete fields.data;
-    fields.bytes = event.data.length;
-    if (includeOutput) fields.dataBase64 = Buffer.from(event.data).toString('base64');
+    // A compacted event's bytes live in the persist service's files: say so instead of "0 bytes".
+    fields.bytes = event.compactedBytes ?? event.data.length;
+    if (includeOutput && event.compactedBytes === undefined) fields.dataBase64 = Buffer.from(event.data).toString('base64');
   }
   return {
     position,

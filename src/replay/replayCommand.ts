@@ -117,7 +117,8 @@ function findJob(store: EventStore<JobEvent>, idOrPrefix: string): string {
 async function verify(store: EventStore<JobEvent>, out: LineSink): Promise<number> {
   const r = verifyChain(store);
   if (r.ok) {
-    await out.write(`ok: ${r.checked} events verified (positions ${r.from}..${r.to}), chain head ${r.head}\n`);
+    const stubs = r.stubs > 0 ? ` (${r.stubs} compacted output events: legal stubs, their stored hashes trusted and linked)` : '';
+    await out.write(`ok: ${r.checked} events verified (positions ${r.from}..${r.to})${stubs}, chain head ${r.head}\n`);
     return 0;
   }
   await out.write(`BROKEN at position ${r.position}: ${r.reason} (${r.checked} events before it verified)\n`);
