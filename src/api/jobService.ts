@@ -14,8 +14,10 @@ import type { EventStore } from '../persist/eventStore.js';
 import type { CommandHandler } from '../daemon/commands.js';
 import type { JobFiles } from '../daemon/jobFiles.js';
 import type { Middleware } from './middleware.js';
-import type { OutputHistory } from './outputHistory.js';
+import { LOG_ONLY_HISTORY, type OutputHistory } from './outputHistory.js';
+import { OutputStreams, rawOutput, writeOrWait } from './outputStream.js';
 import { toWireJob, toStatusResponse, rfc3339 } from './jobWire.js';
+import { metricsHandlers } from './metricsRpcs.js';
 
 export interface JobServiceDeps {
   commands: CommandHandler;
@@ -32,12 +34,14 @@ const SERVICE = 'joblet.JobService';
 /** How long StopJob waits for the exit after the grace period before answering with what it knows. */
 const STOP_SETTLE_MS = 10_000;
 
-export function jobServiceHandlers(m: Middleware, d: JobServiceDeps): Partial<JobServiceHandlers> {
+export function jobServiceHandlers(m: Middleware, d: JobServiceDeps,
+  outputs = new OutputStreams({ store: d.store, commands: d.commands, history: d.outputHistory ?? LOG_ONLY_HISTORY })): Partial<JobServiceHandlers> {
   const { commands } = d;
   const table = commands.table;
   const now = () => Date.now();
 
   return {
+    ...metricsHandlers(m, { store: d.store, table }),
     RunJob: m.unary(SERVICE, 'RunJob', async (req: RunJobRequest__Output, { caller }) => {
       const uploads = req.uploads.map((u) => ({ path: u.path, size: u.content.length, mode: u.mode, isDirectory: u.is_directory }));
       const { spec, scheduledAt } = validateRunRequest({
@@ -96,30 +100,9 @@ export function jobServiceHandlers(m: Middleware, d: JobServiceDeps): Partial<Jo
 
     GetJobLogs: m.stream(SERVICE, 'GetJobLogs', async (req: GetJobLogsRequest__Output, { cancelled }, out: grpc.ServerWritableStream<GetJobLogsRequest__Output, DataChunk>) => {
       const job = table.resolve(req.uuid);
-      await streamOutput(d.store, job.id, out, cancelled);
+      // Raw bytes of both streams, history then live, as Joblet's clients expect (outputStream.ts).
+      await outputs.stream(rawOutput(job.id), (c, stop) => writeOrWait(out, { payload: Buffer.from(c.data) }, stop), cancelled);
     }),
   };
 }
 
-/**
- * History then live output of one job, ending after the event that ends the job. The store's
- * subscription gives the no-gap, no-duplicate switch-over; a slow client only holds this stream
- * (we wait for 'drain'), never the job or other readers.
- */
-function streamOutput<Req>(store: EventStore<JobEvent>, jobId: string, out: grpc.ServerWritableStream<Req, DataChunk>, cancelled: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Start at the job's first event (from the per-job index), not at position 1 of the whole log.
-    const first = store.readJob(jobId)[Symbol.iterator]().next().value?.position ?? 1;
-    const sub = store.subscribe(first, async ({ event }) => {
-      if (cancelled.aborted) return;
-      if (event.type === 'JobOutputWritten') {
-        if (!out.write({ payload: Buffer.from(event.data) })) await new Promise((r) => out.once('drain', r));
-      } else if (event.type === 'JobFinished' || event.type === 'JobCanceled' || event.type === 'JobDeleted') {
-        sub.close();
-        resolve();
-      }
-    }, { jobId });
-    sub.done.catch(reject);
-    cancelled.addEventListener('abort', () => { sub.close(); resolve(); });
-  });
-}

@@ -1,0 +1,224 @@
+// One engine for every reader of a job's output (GetJobLogs, joblet.logs.v1 StreamLogs): history
+// from the OutputHistory, the rest from the event log, then live output, ending once the job has
+// ended and all of its output was sent (docs/decisions: the output reader record).
+//
+// The loop (src/api/outputHistory.ts): read the history from `pos`, go on in the log after its
+// upTo; a compacted event there means compaction overtook this reader, so ask the history again
+// from that position. Each byte is sent once, in position order, with no gap.
+//
+// A slow reader never holds anyone else: the log is read in small windows straight from LMDB, and
+// a send waits for the client's 'drain', so a stalled client pins at most one window of events
+// while the job, the log and other readers go on; the reader catches up from disk later.
+import type * as grpc from '@grpc/grpc-js';
+import type { JobEvent } from '../events/jobEvents.js';
+import { isFinal } from '../events/job.js';
+import { DomainError } from '../events/errors.js';
+import type { EventStore } from '../persist/eventStore.js';
+import type { CommandHandler } from '../daemon/commands.js';
+import type { OutputChunk, OutputHistory } from './outputHistory.js';
+import { TailWindow } from './outputTail.js';
+
+export type OutputStreamName = OutputChunk['stream'];
+export const OUTPUT_STREAMS: readonly OutputStreamName[] = ['stdout', 'stderr'];
+
+export interface OutputQuery {
+  jobId: string;
+  /** which streams to send */
+  streams: ReadonlySet<OutputStreamName>;
+  /** only chunks captured at or after this Unix ms */
+  sinceMs?: number;
+  /** of the output so far, only the last N lines (outputTail.ts says what a line is) */
+  tailLines?: number;
+  /** false: stop at what is durable when the read starts */
+  follow: boolean;
+}
+
+/** GetJobLogs: everything, both streams, following until the job ends. */
+export const rawOutput = (jobId: string): OutputQuery => ({ jobId, streams: new Set(OUTPUT_STREAMS), follow: true });
+
+/** Sends one chunk; returns a promise only while the reader is behind (settles early on stop). */
+export type ChunkSink = (chunk: OutputChunk, stop: AbortSignal) => void | Promise<void>;
+
+export interface OutputStreamDeps {
+  store: EventStore<JobEvent>;
+  /** the job table (for "has it ended") and durable-event notices (for JobDeleted) */
+  commands: CommandHandler;
+  history: OutputHistory;
+}
+
+// Positions read from the log per pass. Output events are at most 64 KiB (SPOOL_CHUNK), so a
+// stalled reader holds at most ~2 MiB of events here, however far behind it is.
+const LOG_WINDOW = 32;
+// A compacted event the history does not hold yet: how often and how long to ask again before
+// giving up (the persist service may be restarting; compaction only runs behind its checkpoint).
+const HISTORY_RETRIES = 10;
+const HISTORY_RETRY_MS = 200;
+
+export class OutputStreams {
+  private readonly open = new Set<AbortController>();
+
+  constructor(private readonly d: OutputStreamDeps) {}
+
+  /**
+   * Streams the job's output into `send`. Ends normally when the job has ended and its output was
+   * sent (or, without follow, at what was durable at the start), or when `cancelled` fires.
+   * A job deleted before that ends the read with NOT_FOUND: its output is being removed, and a
+   * clean end would pass a truncated output off as complete.
+   */
+  async stream(q: OutputQuery, send: ChunkSink, cancelled: AbortSignal): Promise<void> {
+    const stop = new AbortController();
+    let deleted = false;
+    const end = () => stop.abort();
+    const off = this.d.commands.onEvent(({ event }) => {
+      if (event.jobId === q.jobId && event.type === 'JobDeleted') { deleted = true; end(); }
+    });
+    cancelled.addEventListener('abort', end);
+    this.open.add(stop);
+    try {
+      if (this.d.commands.table.get(q.jobId) === undefined) deleted = true;
+      else await this.deliver(q, send, stop.signal);
+    } catch (err) {
+      // Reading a deleted job's history may fail as its files go; the deletion is the news.
+      if (!deleted) throw err;
+    } finally {
+      off();
+      cancelled.removeEventListener('abort', end);
+      this.open.delete(stop);
+    }
+    if (deleted && !cancelled.aborted) {
+      throw new DomainError('NOT_FOUND', `job ${q.jobId} was deleted while its output was being read; the output sent is incomplete`);
+    }
+  }
+
+  /** Ends every open read (the server is shutting down). */
+  closeAll(): void {
+    for (const stop of [...this.open]) stop.abort();
+  }
+
+  private async deliver(q: OutputQuery, send: ChunkSink, stop: AbortSignal): Promise<void> {
+    const first = firstPosition(this.d.store, q.jobId);
+    const now = this.d.store.lastPosition;
+    const direct = async (c: OutputChunk) => {
+      if (!q.streams.has(c.stream) || (q.sinceMs !== undefined && c.at < q.sinceMs) || c.data.length === 0) return;
+      const r = send(c, stop);
+      if (r) await r;
+    };
+    const tail = q.tailLines !== undefined ? new TailWindow(q.tailLines) : undefined;
+    const sofar = tail
+      ? async (c: OutputChunk) => { if (q.streams.has(c.stream) && (q.sinceMs === undefined || c.at >= q.sinceMs)) tail.push(c); }
+      : direct;
+    // The output so far (what a tail is cut from), then live output from the next position on.
+    const ended = await this.read(q.jobId, first, now, sofar, stop);
+    if (tail) {
+      for (const c of tail.take()) {
+        if (stop.aborted) return;
+        await direct(c);
+      }
+    }
+    if (ended || !q.follow || stop.aborted) return;
+    await this.read(q.jobId, now + 1, undefined, direct, stop);
+  }
+
+  /**
+   * Output at positions [from, until] (until undefined: on until the job ends), history first.
+   * Resolves true when the job's end was reached.
+   */
+  private async read(jobId: string, from: number, until: number | undefined, emit: (c: OutputChunk) => Promise<void>, stop: AbortSignal): Promise<boolean> {
+    let pos = from;
+    let lastStub = 0;
+    let retries = 0;
+    while (!stop.aborted) {
+      const h = await this.d.history.read(jobId, pos);
+      const bound = Math.min(h.upTo, until ?? Infinity);
+      for await (const c of h.chunks) {
+        if (stop.aborted) return false;
+        if (c.position > bound) break;
+        if (c.position >= pos) await emit(c);
+      }
+      pos = Math.max(pos, bound + 1);
+      if (until !== undefined && pos > until) return false;
+      const r = await this.readLog(jobId, pos, until, emit, stop);
+      if (r.compactedAt === undefined) return r.ended;
+      // Compaction overtook us: the history holds that position now (it compacts only behind the
+      // persist checkpoint). If it does not yet, wait a little rather than skip or spin.
+      if (r.compactedAt === lastStub) {
+        if (++retries > HISTORY_RETRIES) {
+          throw new DomainError('UNAVAILABLE', `output of job ${jobId} at log position ${r.compactedAt} was compacted out of the log but the persist service's history does not hold it (history ends at ${h.upTo}); check the persist service`);
+        }
+        await sleep(HISTORY_RETRY_MS, stop);
+      } else retries = 0;
+      lastStub = r.compactedAt;
+      pos = r.compactedAt;
+    }
+    return false;
+  }
+
+  /** The log from `from`, in small windows; stops at a compacted event, at the job's end, or at `until`. */
+  private async readLog(jobId: string, from: number, until: number | undefined, emit: (c: OutputChunk) => Promise<void>, stop: AbortSignal): Promise<{ ended: boolean; compactedAt?: number }> {
+    const { store, commands } = this.d;
+    let pos = from;
+    let endsJob = false;
+    const stopped = aborted(stop);
+    while (!stop.aborted && !store.isClosed) {
+      const last = store.lastPosition;
+      if (until === undefined) {
+        // Once the job's end is durable, so is all of its output (nothing is recorded after it):
+        // read on to what is durable now, even when the end itself lies behind the history.
+        const job = commands.table.get(jobId);
+        if (job === undefined || isFinal(job)) { until = last; endsJob = true; }
+      }
+      const upTo = Math.min(last, until ?? Infinity);
+      if (pos > upTo) {
+        if (until !== undefined) return { ended: endsJob };
+        await Promise.race([store.waitBeyond(pos - 1), stopped]);
+        continue;
+      }
+      const to = Math.min(upTo, pos + LOG_WINDOW - 1);
+      const batch = store.readChunk(pos, to, jobId);
+      for (const { position, event } of batch) {
+        if (stop.aborted) return { ended: false };
+        if (event.type === 'JobOutputWritten') {
+          if (event.compactedBytes !== undefined) return { ended: false, compactedAt: position };
+          await emit({ position, at: event.at, stream: event.stream, data: event.data });
+        } else if (event.type === 'JobFinished' || event.type === 'JobCanceled') {
+          return { ended: true };
+        }
+      }
+      pos = to + 1;
+      // Let appends and other calls run between windows of a long history.
+      await new Promise((r) => setImmediate(r));
+    }
+    return { ended: false };
+  }
+}
+
+/** Writes one message; while the client is behind, returns a promise for 'drain' (or stop). */
+export function writeOrWait<T>(out: grpc.ServerWritableStream<unknown, T>, msg: T, stop: AbortSignal): void | Promise<void> {
+  if (out.write(msg)) return;
+  return new Promise<void>((resolve) => {
+    const done = () => { out.off('drain', done); stop.removeEventListener('abort', done); resolve(); };
+    out.on('drain', done);
+    stop.addEventListener('abort', done);
+  });
+}
+
+/** The job's first event (from the per-job index), so reads never scan the log before it. */
+function firstPosition(store: EventStore<JobEvent>, jobId: string): number {
+  for (const { position } of store.readJob(jobId)) return position;
+  return 1;
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+function sleep(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() { clearTimeout(t); stop.removeEventListener('abort', done); resolve(); }
+    stop.addEventListener('abort', done, { once: true });
+  });
+}
