@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as JobletProto } from './gen/joblet.js';
 import type { ProtoGrpcType as EventsProto } from './gen/joblet_events_v1.js';
 import type { ProtoGrpcType as StateProto } from './gen/joblet_state_v1.js';
+import type { ProtoGrpcType as LogsProto } from './gen/joblet_logs_v1.js';
 
 /** Repository root, whether this file runs from src/ (ts) or dist/src/ (compiled). */
 const protoDir = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../proto/' : '../proto/', import.meta.url));
@@ -40,4 +41,12 @@ let cachedState: StateProto | undefined;
 export function stateProto(): StateProto {
   cachedState ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_state_v1.proto', LOADER_OPTIONS)) as unknown as StateProto;
   return cachedState;
+}
+
+let cachedLogs: LogsProto | undefined;
+
+/** Our own package joblet.logs.v1 (proto/joblet_logs_v1.proto): output with stream, tail, since, follow. */
+export function logsProto(): LogsProto {
+  cachedLogs ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_logs_v1.proto', LOADER_OPTIONS)) as unknown as LogsProto;
+  return cachedLogs;
 }

@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { jobletProto, eventsProto, stateProto } from '../proto.js';
+import { jobletProto, eventsProto, stateProto, logsProto } from '../proto.js';
 import { DomainError } from '../events/errors.js';
 import { Middleware, type RejectionRecorder } from './middleware.js';
 import { requireTls13 } from './identity.js';
@@ -12,6 +12,9 @@ import { jobServiceHandlers, type JobServiceDeps } from './jobService.js';
 import { monitoringHandlers, type MonitoringDeps } from './monitoringService.js';
 import { eventService } from './eventService.js';
 import { stateServiceHandlers } from './stateService.js';
+import { logServiceHandlers } from './logService.js';
+import { OutputStreams } from './outputStream.js';
+import { LOG_ONLY_HISTORY } from './outputHistory.js';
 
 export interface ServerOptions {
   host: string;
@@ -35,9 +38,11 @@ export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps &
   const m = new Middleware(opts.log, deps.recordRejection);
   const pkg = jobletProto().joblet;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024 });
+  // One output engine for GetJobLogs and joblet.logs.v1, so shutdown can end every open read.
+  const outputs = new OutputStreams({ store: deps.store, commands: deps.commands, history: deps.outputHistory ?? LOG_ONLY_HISTORY });
 
   const services = {
-    JobService: jobServiceHandlers(m, deps),
+    JobService: jobServiceHandlers(m, deps, outputs),
     MonitoringService: monitoringHandlers(m, deps),
     NetworkService: {},
     VolumeService: {},
@@ -52,6 +57,8 @@ export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps &
   server.addService(eventsProto().joblet.events.v1.EventService.service, events.handlers);
   // And every node's jobs from the shared State backend (proto/joblet_state_v1.proto).
   server.addService(stateProto().joblet.state.v1.StateService.service, stateServiceHandlers(m, { backend: () => deps.facts()['state.backend'] }));
+  // A job's output with stream, tail, since and follow (proto/joblet_logs_v1.proto).
+  server.addService(logsProto().joblet.logs.v1.LogService.service, logServiceHandlers(m, { table: deps.commands.table, outputs }));
 
   const creds = grpc.ServerCredentials.createSsl(
     readFileSync(opts.tls.ca),
@@ -67,6 +74,7 @@ export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps &
     close: () => new Promise((resolve) => {
       // Following tails never end on their own; end them so shutdown need not force.
       events.closeAll();
+      outputs.closeAll();
       const force = setTimeout(() => server.forceShutdown(), 2000);
       server.tryShutdown(() => { clearTimeout(force); resolve(); });
     }),
