@@ -3,7 +3,8 @@
 // names only, so the `job` group word is folded away here (`rnx job list` ≡ `rnx list`).
 
 /** Flags that never take a value; every other flag before the job command takes one. */
-const BOOLEAN_FLAGS = new Set(['--json', '--help', '-h', '--version', '-v', '--follow', '-f', '--all-nodes']);
+const BOOLEAN_FLAGS = new Set(['--json', '--help', '-h', '--version', '-v', '--follow', '-f', '--all-nodes',
+  '--timestamps', '--stdout', '--stderr', '--no-follow']);
 
 /** Command groups whose verbs are registered flat (the old aliases share the names). */
 const GROUPS = new Set(['job']);
