@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as JobletProto } from './gen/joblet.js';
 import type { ProtoGrpcType as EventsProto } from './gen/joblet_events_v1.js';
 import type { ProtoGrpcType as StateProto } from './gen/joblet_state_v1.js';
+import type { ProtoGrpcType as PersistProto } from './gen/joblet_persist_v1.js';
 import type { ProtoGrpcType as LogsProto } from './gen/joblet_logs_v1.js';
 
 /** Repository root, whether this file runs from src/ (ts) or dist/src/ (compiled). */
@@ -49,4 +50,12 @@ let cachedLogs: LogsProto | undefined;
 export function logsProto(): LogsProto {
   cachedLogs ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_logs_v1.proto', LOADER_OPTIONS)) as unknown as LogsProto;
   return cachedLogs;
+}
+
+let cachedPersist: PersistProto | undefined;
+
+/** The internal joblet.persist.v1 (proto/joblet_persist_v1.proto): history from the persist child's files. */
+export function persistProto(): PersistProto {
+  cachedPersist ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_persist_v1.proto', LOADER_OPTIONS)) as unknown as PersistProto;
+  return cachedPersist;
 }

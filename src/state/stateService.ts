@@ -15,7 +15,7 @@ import type { StateSettings } from './backend.js';
 import { RecordFeed } from './recordFeed.js';
 import type { FromChild, ToChild } from './protocol.js';
 import type { JobRecord } from './record.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor } from '../persist/supervisor.js';
 import { register, unregister } from './registry.js';
 
 export const STATE_CHECKPOINT = 'state';

@@ -12,7 +12,7 @@ const src = join(root, 'src');
 const ALLOWED: Record<string, string[] | '*'> = {
   events: [],
   projections: ['events'],
-  persist: ['events', 'projections'],
+  persist: ['events', 'projections', 'gen', 'proto.ts'],  // gen, proto.ts: the persist child's internal gRPC
   state: ['events', 'persist', 'projections'],
   executor: ['events'],
   config: [],

@@ -1,0 +1,29 @@
+// Messages between the daemon and its persist child over the fork(2) IPC channel (advanced
+// serialization, so output bytes travel as Buffers without base64). The daemon reads the log and
+// sends only what the files need; the child owns the files and their checkpoint
+// (docs/decisions/0014-persist-child-fed-over-ipc.md).
+import type { RetentionSettings } from './retention.js';
+
+/** One log event the files care about, stripped to its fields; `p` is its log position. */
+export type FeedEvent =
+  | { k: 'out'; p: number; jobId: string; at: number; stream: 'stdout' | 'stderr'; data: Uint8Array }
+  | { k: 'metrics'; p: number; jobId: string; at: number; sample: Record<string, unknown> }
+  | { k: 'finished'; p: number; jobId: string; at: number; status: string; exitCode: number }
+  | { k: 'deleted'; p: number; jobId: string };
+
+export type PersistSettings = RetentionSettings;
+
+export type ToPersistChild =
+  | { t: 'init'; dataDir: string; settings: PersistSettings }
+  /** The events the files need among positions up to `upTo`, in log order (may be empty). */
+  | { t: 'events'; epoch: number; upTo: number; events: FeedEvent[] }
+  | { t: 'stop' };
+
+export type FromPersistChild =
+  /** Files recovered to `position`; feed from position + 1, tagging messages with `epoch`. */
+  | { t: 'ready'; epoch: number; position: number; socket: string }
+  /** Everything up to `position` is durably in the files. */
+  | { t: 'checkpoint'; epoch: number; position: number }
+  /** A write failed; the child drops this epoch's feed, waits, recovers and says `ready` again. */
+  | { t: 'failed'; error: string; diskFull: boolean; retryInMs: number }
+  | { t: 'warn'; message: string };

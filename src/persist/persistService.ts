@@ -1,0 +1,247 @@
+// The persist service, daemon side: a supervised child process (persistChild.ts) that writes each
+// job's output and metrics to files under DATA_DIR/logs, fed by a subscription of the event log
+// over IPC (docs/decisions/0014-persist-child-fed-over-ipc.md). The child owns the files and their
+// checkpoint; the daemon only reads the log, strips each event to what the files need, and sends
+// batches. The subscription runs at most a window ahead of the child's checkpoint, so a slow or
+// stuck child (a full disk) stalls this feed only: jobs, capture and the API never wait for it.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { JobEvent } from '../events/jobEvents.js';
+import type { EventStore, StoredEvent, Subscription } from './eventStore.js';
+import { HistoryClient, type HistoryAnswer } from './historyClient.js';
+import { logsDir } from './persistLayout.js';
+import type { FeedEvent, FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
+import { Supervisor } from './supervisor.js';
+
+export type { PersistSettings } from './persistProtocol.js';
+
+const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url));
+const WINDOW_BYTES = 32 * 1024 * 1024;
+const WINDOW_POSITIONS = 100_000;
+const BATCH_BYTES = 1024 * 1024;
+const BATCH_EVENTS = 1024;
+
+export interface PersistServiceOptions {
+  store: EventStore<JobEvent>;
+  settings: PersistSettings;
+  dataDir: string;
+  log: Logger;
+}
+
+export class PersistService {
+  /** Output history from the files, for GetJobLogs and joblet.logs.v1 (src/api/outputHistory.ts). */
+  readonly history: { read(jobId: string, fromPosition: number): Promise<HistoryAnswer>; readMetrics(jobId: string, fromPosition: number): Promise<{ upTo: number; samples: string[] }> };
+  private readonly supervisor: Supervisor;
+  private readonly client: HistoryClient;
+  private child: ChildProcess | undefined;
+  private sub: Subscription | undefined;
+  private epoch = -1;
+  private durable = 0;
+  private socket: string | undefined;
+  private readyWaiters: (() => void)[] = [];
+  private pending: FeedEvent[] = [];
+  private pendingBytes = 0;
+  private pendingUpTo = 0;
+  private flushScheduled = false;
+  /** Sent batches not yet covered by a checkpoint: [upTo, bytes]. */
+  private inFlight: [number, number][] = [];
+  private inFlightBytes = 0;
+  private windowWaiters: (() => void)[] = [];
+  private diskFull = false;
+  private lastError: string | undefined;
+  private lastFailureLog = 0;
+
+  private constructor(private readonly o: PersistServiceOptions) {
+    this.supervisor = new Supervisor('persist child', o.log, () => this.spawn());
+    this.client = new HistoryClient((ms) => this.whenReady(ms));
+    this.history = { read: (j, f) => this.client.read(j, f), readMetrics: (j, f) => this.client.readMetrics(j, f) };
+  }
+
+  static start(o: PersistServiceOptions): PersistService {
+    const s = new PersistService(o);
+    s.supervisor.start();
+    return s;
+  }
+
+  /** The last log position whose output and metrics are durably in the files (the child's checkpoint). */
+  durablePosition(): number { return this.durable; }
+
+  get childPid(): number | undefined { return this.child?.pid; }
+
+  get restarts(): number { return this.supervisor.restarts; }
+
+  private spawn(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = fork(CHILD_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = child;
+    child.on('message', (m) => this.onMessage(m as FromPersistChild));
+    // A send racing the child's exit fails with EPIPE; the exit handler restarts it.
+    child.on('error', (err) => this.o.log.warn({ err: err.message }, 'persist child channel error'));
+    this.send({ t: 'init', dataDir: this.o.dataDir, settings: this.o.settings });
+    return new Promise((resolve) => child.once('exit', (code, signal) => {
+      this.rewind();
+      this.child = undefined;
+      this.socket = undefined;
+      resolve({ code, signal });
+    }));
+  }
+
+  private onMessage(m: FromPersistChild): void {
+    switch (m.t) {
+      case 'ready':
+        this.rewind();
+        this.epoch = m.epoch;
+        this.socket = m.socket;
+        this.durable = Math.max(this.durable, m.position);
+        for (const w of this.readyWaiters.splice(0)) w();
+        this.subscribe(m.epoch, m.position + 1);
+        break;
+      case 'checkpoint':
+        if (m.epoch !== this.epoch) return;
+        if (this.diskFull || this.lastError) this.o.log.info({ position: m.position, dir: logsDir(this.o.dataDir) }, 'persist writes again; catching up');
+        this.diskFull = false;
+        this.lastError = undefined;
+        this.durable = Math.max(this.durable, m.position);
+        while (this.inFlight.length > 0 && this.inFlight[0][0] <= m.position) this.inFlightBytes -= this.inFlight.shift()![1];
+        this.wakeWindow();
+        break;
+      case 'failed': {
+        const wasFull = this.diskFull;
+        this.diskFull = m.diskFull;
+        this.lastError = m.error;
+        // One line when the condition starts, then one every minute while it lasts.
+        if (!wasFull || Date.now() - this.lastFailureLog > 60_000) {
+          this.lastFailureLog = Date.now();
+          this.o.log.error({ err: m.error, diskFull: m.diskFull, dir: logsDir(this.o.dataDir), durablePosition: this.durable, retryInMs: m.retryInMs },
+            m.diskFull ? 'persist dir is full: job output stays in the event log until space returns; jobs keep running' : 'persist write failed; retrying from the checkpoint');
+        }
+        this.rewind();
+        break;
+      }
+      case 'warn':
+        this.o.log.warn({ dir: logsDir(this.o.dataDir) }, m.message);
+        break;
+    }
+  }
+
+  /** Drops the current feed; the child's next `ready` starts a new one from its checkpoint. */
+  private rewind(): void {
+    this.sub?.close();
+    this.sub = undefined;
+    this.epoch = -1;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingUpTo = 0;
+    this.inFlight = [];
+    this.inFlightBytes = 0;
+    this.wakeWindow();
+  }
+
+  private subscribe(epoch: number, from: number): void {
+    const sub = this.o.store.subscribe(from, (e) => (this.epoch === epoch ? this.onEvent(e) : undefined));
+    this.sub = sub;
+    sub.done.catch((err) => this.o.log.error({ err: (err as Error).message }, 'persist feed stopped'));
+  }
+
+  private onEvent({ position: p, event: e }: StoredEvent<JobEvent>): void | Promise<void> {
+    const f = toFeed(p, e);
+    if (f) {
+      this.pending.push(f);
+      this.pendingBytes += f.k === 'out' ? f.data.length : 64;
+    }
+    this.pendingUpTo = p;
+    if (this.pending.length >= BATCH_EVENTS || this.pendingBytes >= BATCH_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => { this.flushScheduled = false; this.flush(); });
+    }
+    if (this.inFlightBytes + this.pendingBytes > WINDOW_BYTES || p - this.durable > WINDOW_POSITIONS) {
+      this.flush();
+      return new Promise((resolve) => this.windowWaiters.push(resolve));
+    }
+  }
+
+  private flush(): void {
+    if (this.pendingUpTo === 0 || this.epoch < 0) return;
+    this.send({ t: 'events', epoch: this.epoch, upTo: this.pendingUpTo, events: this.pending });
+    this.inFlight.push([this.pendingUpTo, this.pendingBytes]);
+    this.inFlightBytes += this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingUpTo = 0;
+  }
+
+  private wakeWindow(): void {
+    for (const w of this.windowWaiters.splice(0)) w();
+  }
+
+  private send(m: ToPersistChild): void {
+    if (this.child?.connected) this.child.send(m, (err) => { if (err) this.o.log.debug({ err: err.message }, 'persist child send failed'); });
+  }
+
+  private whenReady(timeoutMs: number): Promise<string> {
+    if (this.socket) return Promise.resolve(this.socket);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`persist service not ready after ${timeoutMs} ms${this.lastError ? `: ${this.lastError}` : ''} (its child is restarting)`)), timeoutMs);
+      this.readyWaiters.push(() => { clearTimeout(t); resolve(this.socket!); });
+    });
+  }
+
+  /** GetSystemStatus facts: how far the files are, whether the persist dir is full. */
+  facts(): Record<string, string> {
+    const last = this.o.store.isClosed ? this.durable : this.o.store.lastPosition;
+    return {
+      'persist.dir': logsDir(this.o.dataDir),
+      'persist.position': String(this.durable),
+      'persist.lagEvents': String(Math.max(0, last - this.durable)),
+      'persist.childRestarts': String(this.supervisor.restarts),
+      'persist.diskFull': String(this.diskFull),
+      ...(this.lastError !== undefined ? { 'persist.lastError': this.lastError } : {}),
+    };
+  }
+
+  /** Resolves true once the files hold everything up to `position` (false on timeout). */
+  async caughtUp(position = this.o.store.lastPosition, timeoutMs = 30_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (this.durable < position) {
+      if (Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+
+  /** Stops the feed, lets the child checkpoint what it has, then stops it. */
+  async close(): Promise<void> {
+    this.supervisor.stop();
+    this.flush();
+    this.sub?.close();
+    this.client.close();
+    const child = this.child;
+    if (child) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      this.send({ t: 'stop' });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    }
+  }
+}
+
+/** The part of an event the files need, or undefined when they need none of it. */
+function toFeed(p: number, e: JobEvent): FeedEvent | undefined {
+  // By type string: JobMetricsSampled may be newer than this build's event union.
+  const ev = e as { type: string; jobId?: string; at: number } & Record<string, unknown>;
+  if (ev.jobId === undefined) return undefined;
+  switch (ev.type) {
+    case 'JobOutputWritten':
+      return { k: 'out', p, jobId: ev.jobId, at: ev.at, stream: ev.stream === 'stderr' ? 'stderr' : 'stdout', data: ev.data as Uint8Array };
+    case 'JobMetricsSampled':
+      return { k: 'metrics', p, jobId: ev.jobId, at: ev.at, sample: (ev.sample ?? {}) as Record<string, unknown> };
+    case 'JobFinished':
+      return { k: 'finished', p, jobId: ev.jobId, at: ev.at, status: String(ev.status), exitCode: Number(ev.exitCode) };
+    case 'JobDeleted':
+      return { k: 'deleted', p, jobId: ev.jobId };
+    default:
+      return undefined;
+  }
+}
