@@ -149,13 +149,25 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     if (start > end) return [];
     // Both dbs are walked with one cursor each, in key order (a get per event would cost a
     // B-tree descent each: about half the verify rate). A position without a hash yields undefined.
-    const hashes = this.dbs.chain?.getRange({ start, end: end + 1 })[Symbol.iterator]();
-    let pending = hashes?.next();
-    return this.dbs.eventsRaw.getRange({ start, end: end + 1 }).map(({ key, value }) => {
-      while (pending && !pending.done && pending.value.key < key) pending = hashes!.next();
-      const hash = pending && !pending.done && pending.value.key === key ? pending.value.value : undefined;
-      return { position: key, bytes: value, hash };
-    });
+    // The chain cursor is closed explicitly when the walk ends or stops early: an abandoned lmdb-js
+    // cursor keeps its read transaction, which pins every page freed after it (compaction's
+    // freed pages would then never be reused and the file would keep growing).
+    const { chain, eventsRaw } = this.dbs;
+    return {
+      *[Symbol.iterator]() {
+        const hashes = chain?.getRange({ start, end: end + 1 })[Symbol.iterator]();
+        try {
+          let pending = hashes?.next();
+          for (const { key, value } of eventsRaw.getRange({ start, end: end + 1 })) {
+            while (pending && !pending.done && pending.value.key < key) pending = hashes!.next();
+            const hash = pending && !pending.done && pending.value.key === key ? pending.value.value : undefined;
+            yield { position: key, bytes: value, hash };
+          }
+        } finally {
+          hashes?.return?.();
+        }
+      },
+    };
   }
 
   /** The chain hash stored for a position (undefined past the end, or for an unchained legacy log). */
