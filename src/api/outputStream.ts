@@ -208,11 +208,19 @@ function firstPosition(store: EventStore<JobEvent>, jobId: string): number {
   return 1;
 }
 
+// One promise per signal, however often a reader goes back to waiting (one listener each).
+const abortPromises = new WeakMap<AbortSignal, Promise<void>>();
+
 function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  let p = abortPromises.get(signal);
+  if (!p) {
+    p = new Promise((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    abortPromises.set(signal, p);
+  }
+  return p;
 }
 
 function sleep(ms: number, stop: AbortSignal): Promise<void> {
