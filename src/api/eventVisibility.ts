@@ -5,7 +5,8 @@
 //   - refused requests (RequestRejected) of other callers, with their request summaries, only
 //     for admin; everyone sees their own, so a user can find out why they were refused;
 //   - callers' network addresses only for admin, or on one's own events;
-//   - output bytes only to roles that may call GetJobLogs (the rbac table decides, not a copy).
+//   - output bytes only to roles that may call GetJobLogs (the rbac table decides, not a copy);
+//   - metric samples only to roles that may call GetJobMetrics (today every role).
 import type { JobEvent } from '../events/jobEvents.js';
 import type { RejectedCaller } from '../events/requestRejected.js';
 import { isAllowed, type Role } from './rbac.js';
@@ -18,6 +19,7 @@ export interface Viewer {
 export function isVisible(viewer: Viewer, event: JobEvent): boolean {
   if (viewer.role === 'admin') return true;
   if (event.type === 'RequestRejected') return event.by.cn === viewer.cn;
+  if (event.type === 'JobMetricsSampled') return isAllowed(viewer.role, 'joblet.JobService', 'GetJobMetrics');
   return true;
 }
 

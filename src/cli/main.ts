@@ -14,6 +14,7 @@ import * as events from './commands/events.js';
 import * as history from './commands/history.js';
 import * as list from './commands/list.js';
 import * as log from './commands/log.js';
+import * as metrics from './commands/metrics.js';
 import * as nodes from './commands/nodes.js';
 import * as run from './commands/run.js';
 import * as status from './commands/status.js';
@@ -27,7 +28,7 @@ function buildCli(ctx: Context): CAC {
     .option('--json', 'Print JSON instead of text')
     .option('-v, --version', 'Print the client and server versions')
     .option('-h, --help', 'Show help');
-  for (const cmd of [run, list, status, log, stop, cancel, del, deleteAll, history, events, nodes]) cmd.register(cli, ctx);
+  for (const cmd of [run, list, status, log, stop, cancel, del, deleteAll, history, metrics, events, nodes]) cmd.register(cli, ctx);
   return cli;
 }
 

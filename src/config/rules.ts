@@ -31,6 +31,16 @@ export function duration(): Rule<number> {
   };
 }
 
+/** A duration of at least minMs, or 0 to switch the feature off (e.g. joblet.metricsInterval). */
+export function durationOrOff(minMs: number): Rule<number> {
+  const parse = duration();
+  return (v, path) => {
+    const r = parse(v, path);
+    if ('ok' in r && r.ok !== 0 && r.ok < minMs) return { problem: `must be 0 (off) or at least ${minMs}ms (got ${shown(v)})` };
+    return r;
+  };
+}
+
 export function oneOf<T extends string>(choices: readonly T[]): Rule<T> {
   // Joblet writes levels in capitals ("INFO"); accept any case, keep the canonical spelling.
   return (v) => {

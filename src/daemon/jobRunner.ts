@@ -127,6 +127,8 @@ export class JobRunner {
           type: 'RecordExit', jobId, at, exitCode: o.exitCode, ...(o.signal ? { signal: o.signal } : {}), ...(reason ? { reason } : {}),
         }));
       }
+      case 'sampled':
+        return this.safely(jobId, () => this.commands.handle({ type: 'RecordMetrics', jobId, at, sample: o.sample }));
       case 'lost':
         this.log.warn({ jobId, reason: o.reason }, 'job lost');
         return this.safely(jobId, () => this.commands.handle({ type: 'RecordExit', jobId, at, exitCode: EXIT_LOST, reason: o.reason }));

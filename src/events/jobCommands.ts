@@ -3,7 +3,7 @@
 // the caller come in as data, so replaying the same inputs gives the same answer.
 import type { Caller, Job, JobSpec, StopReason } from './job.js';
 import { EXIT_NOT_STARTED, EXIT_STOPPED, EXIT_TIMEOUT, isFinal } from './job.js';
-import type { JobEvent } from './jobEvents.js';
+import type { JobEvent, MetricsSample } from './jobEvents.js';
 import { DomainError, notFound, precondition } from './errors.js';
 
 export type JobCommand =
@@ -13,6 +13,7 @@ export type JobCommand =
   | { type: 'RecordStart'; jobId: string; at: number; pid: number }
   | { type: 'RecordStartFailure'; jobId: string; at: number; reason: string }
   | { type: 'RecordOutput'; jobId: string; at: number; stream: 'stdout' | 'stderr'; data: Uint8Array; spoolEnd?: number }
+  | { type: 'RecordMetrics'; jobId: string; at: number; sample: MetricsSample }
   | { type: 'StopJob'; jobId: string; at: number; by: Caller; reason: StopReason }
   | { type: 'RecordExit'; jobId: string; at: number; exitCode: number; signal?: string; reason?: string }
   | { type: 'CancelJob'; jobId: string; at: number; by: Caller }
@@ -43,6 +44,9 @@ export function decide(job: Job | undefined, cmd: JobCommand): JobEvent[] {
     case 'RecordOutput':
       if (isFinal(job)) return [];  // late bytes after a recorded end are history we cannot place
       return [{ type: 'JobOutputWritten', jobId, at, stream: cmd.stream, data: cmd.data, ...(cmd.spoolEnd !== undefined ? { spoolEnd: cmd.spoolEnd } : {}) }];
+    case 'RecordMetrics':
+      if (isFinal(job)) return [];  // a sample that lost the race with the job's end: nothing to add to
+      return [{ type: 'JobMetricsSampled', jobId, at, sample: cmd.sample }];
     case 'StopJob':
       return decideStop(job, cmd.by, cmd.reason, at);
     case 'RecordExit':

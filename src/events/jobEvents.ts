@@ -5,10 +5,12 @@ import type { Caller, FinalStatus, Job, JobSpec, StopReason } from './job.js';
 import { isFinal } from './job.js';
 import type { RequestRejected } from './requestRejected.js';
 import type { JobImported } from './jobImported.js';
+import type { JobMetricsSampled } from './jobMetrics.js';
 import { evolveImported } from './jobImported.js';
 
 export type { RequestRejected } from './requestRejected.js';
 export type { JobImported } from './jobImported.js';
+export type { JobMetricsSampled, MetricsSample } from './jobMetrics.js';
 
 /** The version of the event shapes below; src/events/upcasters.ts upgrades every older one. */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -39,7 +41,8 @@ export type JobEvent =
   | JobCanceled
   | JobDeleted
   | RequestRejected
-  | JobImported;
+  | JobImported
+  | JobMetricsSampled;
 
 export type JobEventType = JobEvent['type'];
 
@@ -91,6 +94,8 @@ export function evolve(job: Job | undefined, event: JobEvent): Job | undefined {
       return job;
     case 'JobImported':
       return evolveImported(job, event);
+    case 'JobMetricsSampled':
+      return job;
     default: {
       const unknown: never = event;
       return unknownEvent(unknown, job);

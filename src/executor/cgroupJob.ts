@@ -4,6 +4,7 @@
 // killer struck, and remove it. The launcher only joins the dirs.
 import type { CgroupDriver, JobCgroup } from './cgroups/types.js';
 import type { JobProcess } from './jobProcess.js';
+import type { MetricsSampler } from './metricsSampler.js';
 import type { Observation, StopSignal } from './types.js';
 
 /** How often a job with a memory limit is checked for an OOM kill where the kernel does not kill
@@ -12,12 +13,16 @@ export const OOM_POLL_MS = 200;
 
 type Emit = (o: Observation) => Promise<void>;
 
+/** Samples the job's cgroup (fresh: created for this launch, not adopted after a restart). */
+export interface Sampling { sampler: MetricsSampler; fresh: boolean }
+
 /**
  * Runs `start(cgroup)` once the cgroup exists (undefined: an adopted job whose cgroup is already
- * gone) and wraps its JobProcess: the last observation waits for the cgroup's kill and removal.
+ * gone) and wraps its JobProcess: the last observation waits for the cgroup's kill and removal,
+ * and, after a normal exit, for the exit sample that `sampling` takes before that removal.
  */
 export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<JobCgroup | undefined>, memoryLimited: boolean,
-  start: (cg: JobCgroup | undefined, emit: Emit) => JobProcess, emit: Emit): JobProcess {
+  start: (cg: JobCgroup | undefined, emit: Emit) => JobProcess, emit: Emit, sampling?: Sampling): JobProcess {
   let inner: JobProcess | undefined;
   let cg: JobCgroup | undefined;
   let stopRequested: number | undefined;  // grace ms of a terminate() that came before the launch
@@ -29,6 +34,10 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
   const finish = async (o: Observation) => {
     clearInterval(oomTimer);
     let last = o;
+    if (sampling) {
+      if (cg && o.type === 'exited') await sampling.sampler.final(jobId);
+      else sampling.sampler.untrack(jobId);
+    }
     if (cg) {
       const oom = await cg.oomKilled().catch(() => false);
       await cg.kill().catch(() => undefined);     // daemonized leftovers die with the job
@@ -44,6 +53,7 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
     cg = made;
     if (detached) return;
     inner = start(made, forward);
+    if (made && sampling) sampling.sampler.track(jobId, made, emit, sampling.fresh);
     if (made && memoryLimited && !driver.detectedFacts().oomGroup) {
       // The kernel killed one process; the spec says the job dies as a whole.
       oomTimer = setInterval(() => {
@@ -68,6 +78,7 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
   const detach = () => {
     detached = true;
     clearInterval(oomTimer);
+    sampling?.sampler.untrack(jobId);
     inner?.detach();
   };
   return { jobId, signal, terminate, detach, finished };

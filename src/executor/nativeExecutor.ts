@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { adoptJob, spawnJob, type JobProcess } from './jobProcess.js';
 import { defaultLauncherPath } from './launcherPath.js';
 import { inCgroup } from './cgroupJob.js';
+import { MetricsSampler } from './metricsSampler.js';
 import { checkStateDir } from './stateDirCheck.js';
 import type { CgroupDriver } from './cgroups/types.js';
 import type { AttachSpec, Executor, LaunchSpec, Observation, ObservationListener, StopSignal } from './types.js';
@@ -15,6 +16,8 @@ export interface NativeExecutorOptions {
   launcherPath?: string;
   /** puts each job that has `limits` in its own cgroup; without it, limits are refused */
   cgroups?: CgroupDriver;
+  /** ms between resource samples of each job with a cgroup; 0: only the one at exit; absent: none */
+  metricsIntervalMs?: number;
 }
 
 export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor {
@@ -23,6 +26,7 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
   const listeners: ObservationListener[] = [];
   let closed = false;
   let tempRoot: string | undefined;  // state dirs of jobs launched without one, removed after each job
+  const sampler = opts.metricsIntervalMs === undefined ? undefined : new MetricsSampler(opts.metricsIntervalMs);
 
   const emit = async (o: Observation): Promise<void> => {
     // the job is no longer running once its last observation is out, so listeners that react to
@@ -66,7 +70,7 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
       const driver = opts.cgroups;
       register(spec.jobId, () => (spec.limits && driver
         ? inCgroup(spec.jobId, driver, driver.create(spec.jobId, spec.limits), spec.limits.memoryMb > 0,
-          (cg, forward) => spawnJob(launcherPath, { ...full, cgroupDirs: cg!.dirs }, forward), emit)
+          (cg, forward) => spawnJob(launcherPath, { ...full, cgroupDirs: cg!.dirs }, forward), emit, sampler && { sampler, fresh: true })
         : spawnJob(launcherPath, full, emit)), cleanup);
     },
 
@@ -87,7 +91,7 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
         ? settled(spec.jobId, { type: 'lost', jobId: spec.jobId, reason: found.reason, at: Date.now() }, forward)
         : adoptJob(found.id, { jobId: spec.jobId, stateDir: spec.stateDir, from: spec.spoolOffset, started: spec.started }, forward));
       register(spec.jobId, () => (driver && spec.limits
-        ? inCgroup(spec.jobId, driver, Promise.resolve(cgroup), spec.limits.memoryMb > 0, (_cg, forward) => start(forward), emit)
+        ? inCgroup(spec.jobId, driver, Promise.resolve(cgroup), spec.limits.memoryMb > 0, (_cg, forward) => start(forward), emit, sampler && { sampler, fresh: false })
         : start(emit)));
       return 'attached';
     },
@@ -110,6 +114,7 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
 
     async close({ stopJobs = false }: { stopJobs?: boolean } = {}): Promise<void> {
       closed = true;
+      sampler?.close();
       if (stopJobs) await Promise.all([...jobs.values()].map((j) => j.terminate(0)));
       for (const j of jobs.values()) j.detach();
       jobs.clear();

@@ -1,4 +1,5 @@
 import type { JobLimits } from './cgroups/types.js';
+import type { MetricsSample } from '../events/jobMetrics.js';
 
 // The executor's contract with the daemon. The executor reports what happened to a job as
 // observations; the daemon turns them into events (DESIGN invariant 4: it never writes the log).
@@ -98,7 +99,9 @@ export const DEFAULT_ISOLATION: Readonly<Omit<JobIsolation, 'rootDir'>> = {
 
 /**
  * For one job the order is: started, output*, exited (or lost); or startFailed alone. `exited` comes only
- * after both output pipes reached EOF, so no output follows it. `at` is Date.now().
+ * after both output pipes reached EOF, so no output follows it. `at` is Date.now(). A job with a
+ * cgroup also gets `sampled` observations among its output (metricsSampler.ts), the last one
+ * right before `exited`.
  */
 export type Observation =
   | { type: 'started'; jobId: string; pid: number; at: number }
@@ -109,6 +112,8 @@ export type Observation =
   | { type: 'exited'; jobId: string; exitCode: number; signal?: string; oomKilled?: boolean; at: number }
   /** reason names the step, errno and message: 'mount /proc: EPERM (operation not permitted)' */
   | { type: 'startFailed'; jobId: string; reason: string; at: number }
+  /** a resource sample of the job's cgroup: every metrics interval, and once at exit */
+  | { type: 'sampled'; jobId: string; at: number; sample: MetricsSample }
   /** the supervisor is gone without a final status (killed, or the machine restarted): the end is unknown */
   | { type: 'lost'; jobId: string; reason: string; at: number };
 

@@ -47,6 +47,14 @@ function payloadJson(e: Event__Output): unknown {
       const o = e.output!;
       return { stream: o.stream, byte_count: Number(o.byte_count), ...(o.data.length > 0 ? { data_base64: Buffer.from(o.data).toString('base64') } : {}) };
     }
+    case 'metrics': {
+      const m = e.metrics!;
+      return {
+        cpu_percent: m.cpu_percent, memory_bytes: Number(m.memory_bytes), memory_limit_bytes: Number(m.memory_limit_bytes),
+        memory_peak_bytes: Number(m.memory_peak_bytes), io_read_bytes: Number(m.io_read_bytes), io_write_bytes: Number(m.io_write_bytes), pids: m.pids,
+        ...(m.has_network ? { net_recv_bytes: Number(m.net_recv_bytes), net_sent_bytes: Number(m.net_sent_bytes) } : {}),
+      };
+    }
     case 'imported': {
       const i = e.imported!;
       return { ...i, source_epoch: Number(i.source_epoch), source_position: Number(i.source_position) };

@@ -41,6 +41,8 @@ export function buildTimeline(jobId: string, events: readonly Event__Output[], s
       else output.stdoutBytes += Number(e.output.byte_count);
       continue;
     }
+    // samples are summed up from GetJobMetrics below the table, not listed as steps
+    if (e.metrics) continue;
     if (e.submitted) ({ command, args } = e.submitted);
     else if (e.imported && !command) ({ command, args } = e.imported);
     firstAt[e.type] ??= at;
