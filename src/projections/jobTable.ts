@@ -39,7 +39,7 @@ export class JobTable {
     if (event.type === 'JobOutputWritten' && next) {
       // A new object each time: snapshots and restored tables share these, so never mutate one.
       const t = this.output.get(event.jobId) ?? { stdoutBytes: 0, stderrBytes: 0 };
-      const n = event.data.length;
+      const n = event.compactedBytes ?? event.data.length;  // a compaction stub keeps the count
       this.output.set(event.jobId, event.stream === 'stdout'
         ? { stdoutBytes: t.stdoutBytes + n, stderrBytes: t.stderrBytes }
         : { stdoutBytes: t.stdoutBytes, stderrBytes: t.stderrBytes + n });
