@@ -84,13 +84,14 @@ function checkpoint(): void {
   if (p.applied === p.durable) return;
   p.checkpoint();
   failures = 0;
-  send({ t: 'checkpoint', epoch, position: p.durable });
+  // Retention first, so a caller that saw the checkpoint also sees its removals.
   retention();
+  send({ t: 'checkpoint', epoch, position: p.durable });
 }
 
 function retention(): void {
   const removed = projection?.applyRetention(settings, Date.now()) ?? [];
-  if (removed.length > 0) send({ t: 'warn', message: `persist retention removed the files of ${removed.length} finished jobs` });
+  if (removed.length > 0) send({ t: 'info', message: `persist retention removed the files of ${removed.length} finished jobs`, jobIds: removed });
 }
 
 async function onMessage(m: ToPersistChild): Promise<void> {

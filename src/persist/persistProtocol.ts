@@ -26,4 +26,5 @@ export type FromPersistChild =
   | { t: 'checkpoint'; epoch: number; position: number }
   /** A write failed; the child drops this epoch's feed, waits, recovers and says `ready` again. */
   | { t: 'failed'; error: string; diskFull: boolean; retryInMs: number }
-  | { t: 'warn'; message: string };
+  | { t: 'warn'; message: string }
+  | { t: 'info'; message: string; jobIds?: string[] };

@@ -121,6 +121,9 @@ export class PersistService {
       case 'warn':
         this.o.log.warn({ dir: logsDir(this.o.dataDir) }, m.message);
         break;
+      case 'info':
+        this.o.log.info({ dir: logsDir(this.o.dataDir), jobIds: m.jobIds }, m.message);
+        break;
     }
   }
 
