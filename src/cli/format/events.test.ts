@@ -32,6 +32,7 @@ const ONE_OF_EACH: JobEvent[] = [
   { type: 'JobDeleted', jobId: JOB, at: AT + 8, by },
   { type: 'RequestRejected', at: AT + 9, by: { cn: 'bob', role: 'reader', peer: 'ipv4:10.0.0.8:1' }, method: 'joblet.JobService/RunJob', code: 'PERMISSION_DENIED',
     message: 'role reader may not call joblet.JobService/RunJob (needs developer)', request: { command: 'rm', args: ['-rf', '/'], secret_environment: { K: '***' } } },
+  { type: 'JobMetricsSampled', jobId: JOB, at: AT + 10, sample: { cpuPercent: 49.5, memoryBytes: 2 ** 20, memoryLimitBytes: 2 ** 28, memoryPeakBytes: 2 ** 21, ioReadBytes: 0, ioWriteBytes: 4096, pids: 3, netRecvBytes: 0, netSentBytes: 0 } },
 ];
 
 const def = eventsProto().joblet.events.v1.EventService.service.TailEvents;
@@ -74,6 +75,17 @@ test('JSON line: numbers as numbers, the typed payload, secrets masked, no outpu
   const rejected = JSON.parse(formatEventJson(overTheWire(10, ONE_OF_EACH[9])));
   assert.is(rejected.job_id, null);
   assert.equal(rejected.rejected.request, { command: 'rm', args: '["-rf","/"]', secret_environment: '{"K":"***"}' });
+});
+
+test('JSON line of a metric sample: numbers as numbers, net only with the job\'s own namespace', () => {
+  const sampled = ONE_OF_EACH[10];
+  assert.equal(JSON.parse(formatEventJson(overTheWire(11, sampled))).metrics, {
+    cpu_percent: 49.5, memory_bytes: 2 ** 20, memory_limit_bytes: 2 ** 28, memory_peak_bytes: 2 ** 21, io_read_bytes: 0, io_write_bytes: 4096, pids: 3,
+    net_recv_bytes: 0, net_sent_bytes: 0,
+  });
+  if (sampled.type !== 'JobMetricsSampled') throw new Error('fixture order');
+  const { netRecvBytes: _r, netSentBytes: _s, ...hostNet } = sampled.sample;
+  assert.not.ok('net_recv_bytes' in JSON.parse(formatEventJson(overTheWire(11, { ...sampled, sample: hostNet }))).metrics);
 });
 
 test('a hidden peer address is left out of the caller', () => {
