@@ -77,6 +77,22 @@ test('history over the socket: exactly the output in [from, upTo], in position o
   assert.is(u.length, 0);
 });
 
+test('history of a running job comes from its raw log, cut at the checkpoint', async () => {
+  const id = await runJob(d, 'sh', ['-c', 'i=0; while [ $i -lt 4000 ]; do i=$((i+1)); echo tick$i; if [ $((i % 200)) -eq 0 ]; then sleep 0.05; fi; done']);
+  const raw = join(jobDir(d, id), 'output.log');
+  const end = Date.now() + 20_000;
+  while (!existsSync(raw) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  await persisted(d);
+  const { upTo, chunks } = await d.daemon.persist.history.read(id, 1);
+  const got = [];
+  for await (const c of chunks) got.push(c);
+  assert.ok(got.length > 0, 'output so far');
+  assert.ok(got.every((c) => c.position <= upTo));
+  const text = Buffer.concat(got.map((c) => c.data)).toString();
+  assert.ok(numbered('tick', 4000).startsWith(text), 'a prefix of the job\'s output, in order');
+  await untilEnded(d, id);
+});
+
 test('GetSystemStatus reports the persist facts', async () => {
   const facts = await systemFacts(d);
   assert.is(facts['persist.diskFull'], 'false');
