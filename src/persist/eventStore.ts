@@ -201,7 +201,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
    * Replaces every JobOutputWritten at a position <= upTo with a stub (compactionStub.ts): same
    * position and fields, `data` empty, `compactedBytes` the original count; lifecycle events and
    * the chain db are untouched. Works in small write transactions, each also advancing the
-   * `compaction` checkpoint, so appends interleave, a crash loses at most one chunk's progress,
+   * `compaction` checkpoint, so appends interleave, a crash loses only chunks not yet fsynced,
    * and the next call resumes where this one stopped. Idempotent. One call at a time.
    */
   async compactOutput(upTo: number, opts: CompactOptions = {}): Promise<CompactionResult> {
@@ -214,15 +214,21 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     try {
       const end = Math.min(upTo, this.lastPosition);
       const maxEvents = opts.maxEvents ?? Infinity;
+      // Each chunk waits for its commit, not its fsync (as group commit does): the fsync of chunk
+      // N overlaps the work of chunk N+1, and LMDB never makes a later commit durable without an
+      // earlier one. The call returns once the last chunk is fsynced.
+      let flushed: PromiseLike<unknown> | undefined;
       while (total.through < end && total.examined < maxEvents && !this.closing) {
         const to = Math.min(end, total.through + Math.min(opts.chunkEvents ?? 1000, maxEvents - total.examined));
         const done = compactChunk(this.compactionDeps(), total.through + 1, to, opts.chunkBytes ?? 8 * 1024 * 1024);
-        await durable(done.commit);
+        await done.commit;
+        flushed = (done.commit as Promise<boolean> & { flushed?: PromiseLike<unknown> }).flushed ?? this.env.flushed;
         total.compacted += done.compacted;
         total.bytesFreed += done.bytesFreed;
         total.examined += done.through - total.through;
         total.through = done.through;
       }
+      await flushed;
       return total;
     } finally {
       this.compacting = false;
