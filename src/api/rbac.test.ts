@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import { ROLES, coreMethods, denyMessage, isAllowed, registerExtensionMethod, requiredRole, splitMethodPath, type Role } from './rbac.js';
 import { CLIENT_ROLES } from '../certs/client-config.js';
+import { LOG_SERVICE, registerLogServiceRules } from './logService.js';
 
 // The expected matrix, written out from spec/joblet-api.md independently of rbac.ts's ranking:
 // columns are reader, developer, maintainer, admin; "x" = allowed.
@@ -90,6 +91,14 @@ test('extension methods register as read, write or admin', () => {
   assert.throws(() => registerExtensionMethod('joblet.events.v1.EventService', 'ReadEvents', 'write'), /already registered as needing reader/);
   assert.throws(() => registerExtensionMethod('joblet.JobService', 'Sneak', 'read'), /rules are fixed/);
   assert.throws(() => registerExtensionMethod('bad name', 'X', 'read'), /not a gRPC service\/method name/);
+});
+
+test('joblet.logs.v1.LogService/StreamLogs: exactly the roles of JobService/GetJobLogs', () => {
+  registerLogServiceRules();
+  const row = (service: string, method: string) => COLUMNS.map((r) => isAllowed(r, service, method));
+  assert.equal(row(LOG_SERVICE, 'StreamLogs'), [true, true, true, true]);
+  assert.equal(row(LOG_SERVICE, 'StreamLogs'), row('joblet.JobService', 'GetJobLogs'));
+  assert.is(requiredRole(LOG_SERVICE, 'StreamLogs'), requiredRole('joblet.JobService', 'GetJobLogs'));
 });
 
 test('splitMethodPath reads grpc-js handler paths', () => {

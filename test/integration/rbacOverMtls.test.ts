@@ -5,8 +5,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
-import { jobletProto } from '../../src/proto.js';
+import { jobletProto, logsProto } from '../../src/proto.js';
 import { coreMethods, isAllowed } from '../../src/api/rbac.js';
+import { LOG_SERVICE } from '../../src/api/logService.js';
 import { createCa, issueClientCert } from '../../src/certs/index.js';
 import { startTestDaemon, CHANNEL_OPTIONS, type TestDaemon, type TestRole } from '../support/testDaemon.js';
 import { readFileSync } from 'node:fs';
@@ -55,6 +56,21 @@ test('every role x every RPC: denied exactly where the rules deny', async () => 
         assert.ok(details.includes(`role ${role}`) && details.includes(`${service}/${method}`), where);
       }
     }
+  }
+});
+
+test('every role x joblet.logs.v1.LogService/StreamLogs: allowed exactly as GetJobLogs (an empty request is INVALID_ARGUMENT)', async () => {
+  for (const role of ROLES) {
+    const client = new (logsProto().joblet.logs.v1.LogService)(d.address, d.credentials(role), CHANNEL_OPTIONS);
+    const code = await new Promise<number>((resolve) => {
+      const s = client.StreamLogs({}, { deadline: Date.now() + 5000 });
+      s.on('data', () => { s.cancel(); resolve(0); });
+      s.on('error', (e: grpc.ServiceError) => resolve(e.code));
+      s.on('end', () => resolve(0));
+    });
+    client.close();
+    assert.is(isAllowed(role, LOG_SERVICE, 'StreamLogs'), isAllowed(role, 'joblet.JobService', 'GetJobLogs'), role);
+    assert.is(code, grpc.status.INVALID_ARGUMENT, `${role}: ${code}`);
   }
 });
 
