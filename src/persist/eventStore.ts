@@ -133,7 +133,11 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     return this.commit.submit(items);
   }
 
-  /** Durable events with from ≤ position ≤ to (to is capped at lastPosition). */
+  /**
+   * Durable events with from ≤ position ≤ to (to is capped at lastPosition). Read with for..of
+   * (break and return close the cursor): an iterator taken by hand and left half-read keeps its
+   * LMDB read transaction, which pins every page freed after it, so compaction frees nothing reusable.
+   */
   read(from = 1, to = Infinity): Iterable<StoredEvent<E>> {
     const end = Math.min(to, this.lastPosition);
     const start = Math.max(1, from);
