@@ -60,7 +60,7 @@ test('rnx events --job: the job\'s whole life, one line per event', async () => 
   assert.is(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n').map(parseLine);
   // Queued and Launching are steps the runner may or may not record; the order is what matters.
-  const optional = (t: string) => t === 'JobQueued' || t === 'JobLaunching';
+  const optional = (t: string) => t === 'JobQueued' || t === 'JobLaunching' || t === 'JobMetricsSampled';
   assert.equal(lines.map((m) => m[3]).filter((t) => !optional(t)), ['JobSubmitted', 'JobStarted', 'JobOutputWritten', 'JobFinished']);
   assert.ok(lines.every((m) => m[4] === id.slice(0, 8)));
   assert.equal([lines[0][5], lines[0][6]], ['joblet-developer/developer', `sh -c 'test "\${#TOKEN}" -eq ${SECRET.length} && echo hello' (secrets TOKEN)`]);
@@ -81,7 +81,7 @@ test('rnx job history: steps with the time between them, output totals, duration
   assert.equal(steps.filter((s) => s !== 'queued' && s !== 'launching'), ['submitted', 'started', 'finished']);
   assert.match(rows[1], /\s-\s+sh -c .* \(by joblet-developer\/developer\)$/);
   assert.ok(rows.slice(2).every((row) => /\s\+\d+(\.\d+)?m?s\s/.test(row)), table);
-  assert.match(totals, /^Output: stdout 6 bytes, stderr 0 bytes \(1 chunk\)\nMetrics: none recorded\nDurations: waited \S+, ran \S+, total \S+\n$/);
+  assert.match(totals, /^Output: stdout 6 bytes, stderr 0 bytes \(1 chunk\)\nMetrics: \d+ samples?, cpu avg \d+\.\d% peak \d+\.\d%, memory peak \d+\.\d MiB\nDurations: waited \S+, ran \S+, total \S+\n$/);
   const j = JSON.parse((await rnx(['job', 'history', id, '--json'])).out);
   assert.equal(j.steps.map((s: { step: string }) => s.step), steps);
   assert.is(j.durations.total_ms, j.durations.waiting_ms + j.durations.running_ms);

@@ -131,7 +131,7 @@ test('--job and --diff tell a job\'s life and what changed', async () => {
   const h = await replay('--data-dir', d.dataDir, '--job', ids.stopped.slice(0, 13));
   const types = h.out.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[2]);
   // Launching and queueing appear only when the job waited; the rest is every job's life.
-  assert.equal(types.filter((t) => t !== 'JobLaunching' && t !== 'JobQueued'), ['JobSubmitted', 'JobStarted', 'JobStopRequested', 'JobFinished']);
+  assert.equal(types.filter((t) => t !== 'JobLaunching' && t !== 'JobQueued' && t !== 'JobMetricsSampled'), ['JobSubmitted', 'JobStarted', 'JobStopRequested', 'JobFinished']);
   assert.match(h.out, /JobStopRequested\s+\S+\s+joblet-admin\/admin\s+stop requested \(user\)/);
   assert.match(h.out, /JobFinished\s+\S+\s+-\s+STOPPED exit -1/);
   const diff = await replay('--data-dir', d.dataDir, '--diff', String(listedAt), String(d.daemon.logPosition()));

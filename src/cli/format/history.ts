@@ -88,7 +88,7 @@ export function formatTimeline(t: Timeline): string {
     table(['TIME', 'POSITION', 'STEP', 'AFTER', 'DETAIL'], rows).trimEnd(),
     '',
     `Output: stdout ${o.stdoutBytes} bytes, stderr ${o.stderrBytes} bytes (${o.chunks} ${o.chunks === 1 ? 'chunk' : 'chunks'})`,
-    m ? `Metrics: ${m.samples} samples, cpu avg ${m.cpuAvgPercent.toFixed(1)}% peak ${m.cpuPeakPercent.toFixed(1)}%, memory peak ${mib(m.memoryPeakBytes)}` : 'Metrics: none recorded',
+    m ? `Metrics: ${m.samples} ${m.samples === 1 ? 'sample' : 'samples'}, cpu avg ${m.cpuAvgPercent.toFixed(1)}% peak ${m.cpuPeakPercent.toFixed(1)}%, memory peak ${mib(m.memoryPeakBytes)}` : 'Metrics: none recorded',
     `Durations: waited ${span(d.waitingMs, 'not started')}, ran ${span(d.runningMs, d.waitingMs === null ? 'never' : 'still running')}, total ${span(d.totalMs, 'not ended')}`,
   ];
   return lines.join('\n') + '\n';
