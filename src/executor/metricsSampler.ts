@@ -62,8 +62,8 @@ export class MetricsSampler {
 
   /**
    * The exit sample: waits for a sample in flight, reads the cgroup once more and stops sampling.
-   * The observation is emitted but not awaited, so the exit that follows shares its fsync
-   * (observations are handed on in emit order, and the log appends them in that order).
+   * The observation is emitted but not awaited, so the exit does not wait for its fsync; it still
+   * lands before the exit (observations are handed on in emit order, the log appends in that order).
    */
   async final(jobId: string): Promise<void> {
     const job = this.jobs.get(jobId);
