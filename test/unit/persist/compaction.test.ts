@@ -96,6 +96,24 @@ test('idempotent and resumable: a second call does nothing, maxEvents stops earl
   } finally { t.remove(); }
 });
 
+test('appends made while compaction runs are all acknowledged, dense and chained', async () => {
+  const t = tempDir();
+  try {
+    const s = openAt(t.dir);
+    await writeMixedLog(s);
+    const compacting = s.compactOutput(180, { chunkEvents: 3 });
+    const acked = await Promise.all(Array.from({ length: 40 }, (_, i) => s.append([started('job-new', 1000 + i), output('job-new', 1000 + i, `during-${i}`, i + 1)])));
+    const r = await compacting;
+    assert.is(r.through, 180);
+    assert.equal(acked.flat().sort((a, b) => a - b), Array.from({ length: 80 }, (_, i) => 181 + i));
+    const during = [...s.read(181)];
+    assert.ok(during.every((e) => e.event.type !== 'JobOutputWritten' || (e.event.data.length > 0 && e.event.compactedBytes === undefined)), 'nothing past the bound was compacted');
+    const v = verifyChain(s);
+    assert.ok(v.ok && v.checked === 260 && v.stubs === 120, JSON.stringify(v));
+    await s.close();
+  } finally { t.remove(); }
+});
+
 test('bad bounds and read-only logs are refused; two calls at once are refused', async () => {
   const t = tempDir();
   try {
