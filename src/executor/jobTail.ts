@@ -8,7 +8,7 @@
 // catches what inotify cannot say (a supervisor killed without a word) and any missed event.
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { readRecords, SPOOL_FILE, type SpoolRecord } from './spool.js';
+import { SpoolReader, SPOOL_FILE, type SpoolRecord } from './spool.js';
 import { readSupervisorStatus, STATUS_FILE, type SupervisorStatus } from './supervisorFiles.js';
 import { signalName } from './launcherProtocol.js';
 import type { Observation } from './types.js';
@@ -47,10 +47,20 @@ export interface JobTail {
 
 /** Output observations stay this small or smaller, like the pipe reads they used to be. */
 const MAX_OBSERVATION_BYTES = 65536;
+/** Spool bytes read at once. */
+const READ_BYTES = 1 << 20;
+// Spool bytes read but not yet durable in the log, per job and for all jobs of this daemon. The
+// more a tail has in flight, the bigger the group commits and the fewer the fsyncs (on this VM,
+// 1 MiB in flight: ~70 MB/s to the log, 16 MiB: ~190 MB/s); the totals bound the daemon's memory.
+// A job with nothing in flight may always read once more, so every job makes progress: the worst
+// case is MAX_IN_FLIGHT_ALL plus one read per job.
+const MAX_IN_FLIGHT_PER_JOB = 16 * READ_BYTES;
+const MAX_IN_FLIGHT_ALL = 64 * READ_BYTES;
+let inFlightAll = 0;
 
 export function tailJob(opts: TailOptions): JobTail {
   const { jobId, stateDir, handle, emit } = opts;
-  const spool = join(stateDir, SPOOL_FILE);
+  const spool = new SpoolReader(join(stateDir, SPOOL_FILE));
   let offset = opts.from;
   let startedSent = opts.startedKnown;
   let done = false;
@@ -70,6 +80,7 @@ export function tailJob(opts: TailOptions): JobTail {
   const poll = setInterval(() => wake(), opts.pollMs ?? 1000);
 
   const stop = () => {
+    spool.close();
     watcher?.close();
     watcher = undefined;
     clearInterval(poll);
@@ -82,19 +93,49 @@ export function tailJob(opts: TailOptions): JobTail {
     resolveFinished();
   };
 
-  /** Emits every complete record from `offset` on, a chunk at a time, each chunk once it is consumed. */
+  /**
+   * Emits every complete record from `offset` on. Reading runs ahead of the log within the
+   * in-flight bounds above: the next read and its encoding overlap the commit and fsync of the
+   * ones before (appends keep call order, so the log order is the spool order). `offset` advances
+   * only as reads become durable.
+   */
   const drain = async () => {
-    for (;;) {
-      let chunk: { records: SpoolRecord[]; next: number };
+    const inFlight: { done: Promise<void>; bytes: number }[] = [];
+    let mine = 0;
+    const settleOldest = async () => {
+      const oldest = inFlight.shift()!;
       try {
-        chunk = await readRecords(spool, offset);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
+        await oldest.done;
+      } finally {
+        mine -= oldest.bytes;
+        inFlightAll -= oldest.bytes;
       }
-      if (chunk.records.length === 0 || detached) return;
-      await Promise.all(coalesce(jobId, chunk.records).map(emit));
-      offset = chunk.next;
+    };
+    let readAt = offset;
+    try {
+      for (;;) {
+        while (inFlight.length > 0 && (mine + READ_BYTES > MAX_IN_FLIGHT_PER_JOB || inFlightAll + READ_BYTES > MAX_IN_FLIGHT_ALL)) await settleOldest();
+        let chunk: { records: SpoolRecord[]; next: number };
+        try {
+          chunk = await spool.read(readAt, READ_BYTES);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+          throw err;
+        }
+        if (chunk.records.length === 0 || detached) return;
+        const next = chunk.next;
+        const bytes = next - readAt;
+        readAt = next;
+        mine += bytes;
+        inFlightAll += bytes;
+        inFlight.push({ bytes, done: Promise.all(coalesce(jobId, chunk.records).map(emit)).then(() => { offset = next; }) });
+      }
+    } finally {
+      // every read's emits settle (and give their budget back) before the drain ends; the first
+      // failure among them, if any, is the drain's (a failed read already is)
+      let failure: unknown;
+      while (inFlight.length > 0) await settleOldest().catch((err: unknown) => { failure ??= err; });
+      if (failure !== undefined) throw failure;
     }
   };
 

@@ -4,7 +4,7 @@
 // The daemon reads from the offset up to which the log already holds the output, so after a
 // restart it neither repeats nor skips a byte.
 import { open, stat } from 'node:fs/promises';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync, statSync } from 'node:fs';
 
 export const SPOOL_FILE = 'output.spool';
 export const SPOOL_MAGIC = Buffer.from('JSPOOL1\n');
@@ -40,7 +40,8 @@ export function parseRecords(buf: Buffer, base: number, file: string): { records
     const len = h.readUInt32LE(4);
     if (buf.length - i < SPOOL_HEADER + len) break;
     const at = Number(h.readBigUInt64LE(8));
-    records.push({ stream: h[0] === 1 ? 'stdout' : 'stderr', at, data: Buffer.from(buf.subarray(i + SPOOL_HEADER, i + SPOOL_HEADER + len)), end: base + i + SPOOL_HEADER + len });
+    // a view, not a copy: the read buffer lives only as long as its records (one read's worth)
+    records.push({ stream: h[0] === 1 ? 'stdout' : 'stderr', at, data: buf.subarray(i + SPOOL_HEADER, i + SPOOL_HEADER + len), end: base + i + SPOOL_HEADER + len });
     i += SPOOL_HEADER + len;
   }
   return { records, next: base + i };
@@ -58,6 +59,50 @@ export async function readRecords(file: string, from: number, maxBytes = 1 << 20
     return parseRecords(buf.subarray(0, bytesRead), from, file);
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * One job's spool, read from one open descriptor for the job's whole life: a tail reads it once
+ * per wake-up, and a flood makes that hundreds of times a second, so an open, a stat and a close
+ * per read (readRecords) would cost more than the read itself. fstat (a few µs, never blocks on a
+ * local file) skips the read when nothing complete is new; the read itself goes to the thread pool.
+ */
+export class SpoolReader {
+  private fd: number | undefined;
+  private reading = false;
+  private closed = false;
+
+  constructor(readonly file: string) {}
+
+  /** The complete records from `from` on, reading at most about maxBytes; [] when none is complete yet. Throws ENOENT while there is no spool. */
+  async read(from: number, maxBytes = 1 << 20): Promise<{ records: SpoolRecord[]; next: number }> {
+    if (this.closed) return { records: [], next: from };
+    this.fd ??= openSync(this.file, 'r');
+    const size = fstatSync(this.fd).size;
+    if (size - from < SPOOL_HEADER) return { records: [], next: from };
+    const buf = Buffer.allocUnsafe(Math.min(size - from, Math.max(maxBytes, SPOOL_HEADER + SPOOL_MAX_PAYLOAD)));
+    const fd = this.fd;
+    this.reading = true;
+    try {
+      const bytesRead = await new Promise<number>((resolve, reject) => read(fd, buf, 0, buf.length, from, (err, n) => (err ? reject(err) : resolve(n))));
+      return parseRecords(buf.subarray(0, bytesRead), from, this.file);
+    } finally {
+      this.reading = false;
+      // a close() that came during the read: the number must not be reused under a pending read
+      if (this.closed) this.release();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (!this.reading) this.release();
+  }
+
+  private release(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 

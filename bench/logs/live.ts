@@ -1,0 +1,123 @@
+// bench/logs part 2: many concurrent jobs each printing one short line every few ms, each line
+// stamped with the writer's CLOCK_REALTIME in µs, and one live GetJobLogs follower per job (joined
+// before the job starts writing). Checks that every line arrives once and in order, and measures
+// the delay from the writer's write(2) to the follower's 'data' callback.
+// The writer is a tiny C program (a shell loop would fork `date` and `sleep` per line, 200,000
+// forks/s at 1,000 jobs), built here with cc and uploaded into each job's work dir. It sleeps to
+// absolute times start + i·every, so all jobs write in the same window once they have launched.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
+import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
+import { procCpuMs } from '../daemonClient.js';
+import { fmt } from '../common.js';
+import { callJobs, type ConfiguredDaemon } from './daemon.js';
+
+const WRITER_C = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+/* usage: linewriter START_MS LINES EVERY_MS; line i is written at START_MS + i*EVERY_MS as "i <realtime us>" */
+int main(int argc, char **argv) {
+  if (argc != 4) return 2;
+  long long start = atoll(argv[1]);
+  int lines = atoi(argv[2]), every = atoi(argv[3]);
+  char buf[64];
+  for (int i = 1; i <= lines; i++) {
+    long long due = start + (long long)i * every;
+    struct timespec at = { due / 1000, (due % 1000) * 1000000 }, now;
+    while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) != 0) {}
+    clock_gettime(CLOCK_REALTIME, &now);
+    int n = snprintf(buf, sizeof buf, "%d %lld\\n", i, (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000);
+    if (write(1, buf, (size_t)n) != n) return 1;
+  }
+  return 0;
+}
+`;
+
+export interface LiveOptions { jobs: number; lines: number; everyMs: number }
+
+const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
+const CLIENTS = 8;
+const SUBMIT_IN_FLIGHT = 32;
+
+interface Follower { next: number; partial: string; bad: number; firstUs?: number; ended: Promise<void> }
+
+function follow(c: JobServiceClient, uuid: string, delaysUs: number[]): Follower {
+  const f: Follower = { next: 1, partial: '', bad: 0, ended: Promise.resolve() };
+  f.ended = new Promise((resolve, reject) => {
+    const stream = c.GetJobLogs({ uuid });
+    stream.on('data', ({ payload }: { payload: Buffer }) => {
+      const at = nowUs();
+      const parts = (f.partial + payload.toString('latin1')).split('\n');
+      f.partial = parts.pop()!;
+      for (const p of parts) {
+        const [i, us] = p.split(' ').map(Number);
+        if (i !== f.next) f.bad++;  // a lost, repeated or reordered line
+        f.next = i + 1;
+        f.firstUs ??= us;
+        delaysUs.push(at - us);
+      }
+    });
+    stream.on('error', reject);
+    stream.on('end', resolve);
+  });
+  return f;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+export async function liveLines(d: ConfiguredDaemon, dir: string, o: LiveOptions): Promise<void> {
+  writeFileSync(join(dir, 'linewriter.c'), WRITER_C);
+  const cc = spawnSync('cc', ['-O2', '-o', join(dir, 'linewriter'), join(dir, 'linewriter.c')], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`cc linewriter.c: exit ${cc.status ?? cc.signal}: ${cc.stderr}`);
+  const binary = readFileSync(join(dir, 'linewriter'));
+  const clients = Array.from({ length: CLIENTS }, () => d.client());
+  // time for every job to launch before the window opens (launch bench: ≥ 150 jobs/s here)
+  const startMs = Date.now() + 3000 + o.jobs * 15;
+  console.log(`2. ${fmt(o.jobs)} concurrent jobs, each printing ${o.lines} lines, one per ${o.everyMs} ms, from ${new Date(startMs).toISOString()}; one GetJobLogs follower each`);
+
+  const delaysUs: number[] = [];
+  const followers: Follower[] = [];
+  const ids: string[] = [];
+  const t0 = performance.now();
+  let submitted = 0;
+  await Promise.all(Array.from({ length: SUBMIT_IN_FLIGHT }, async () => {
+    while (submitted < o.jobs) {
+      const c = clients[submitted++ % CLIENTS];
+      const { job_uuid } = await callJobs<{ job_uuid: string }>(c, 'RunJob', {
+        command: '/work/linewriter', args: [String(startMs), String(o.lines), String(o.everyMs)],
+        uploads: [{ path: 'linewriter', content: binary, mode: 0o755, is_directory: false }],
+      });
+      ids.push(job_uuid);
+      followers.push(follow(c, job_uuid, delaysUs));
+    }
+  }));
+  const submitS = (performance.now() - t0) / 1000;
+  const lateS = (Date.now() - startMs) / 1000;
+  console.log(`  submitted in ${submitS.toFixed(1)} s (${lateS > 0 ? `${lateS.toFixed(1)} s after` : `${(-lateS).toFixed(1)} s before`} the window opened)`);
+  const cpu0 = procCpuMs(d.pid);
+  const w0 = Date.now();
+  await Promise.all(followers.map((f) => f.ended));
+  const wallS = (Date.now() - Math.max(w0, startMs)) / 1000;
+  const cpuS = (procCpuMs(d.pid) - cpu0) / 1000;
+
+  const statuses = await Promise.all(ids.map((uuid, i) => callJobs<Status>(clients[i % CLIENTS], 'GetJobStatus', { uuid })));
+  const completed = statuses.filter((s) => s.status === 'COMPLETED').length;
+  const expected = o.jobs * o.lines;
+  const received = delaysUs.length;
+  const bad = followers.reduce((n, f) => n + f.bad + (f.next !== o.lines + 1 ? 1 : 0) + (f.partial ? 1 : 0), 0);
+  // a job whose first line was written more than 2 periods late had not launched when the window opened
+  const onTime = followers.filter((f) => f.firstUs !== undefined && f.firstUs <= (startMs + 3 * o.everyMs) * 1000).length;
+  const sorted = Float64Array.from(delaysUs).sort();
+  const msOf = (us: number) => `${(us / 1000).toFixed(1)} ms`;
+  console.log(`  ${fmt(completed)} of ${fmt(o.jobs)} jobs COMPLETED; ${fmt(onTime)} were writing when the window opened (first line on time)`);
+  console.log(`  lines: ${fmt(received)} of ${fmt(expected)} received; lost, repeated or out of order: ${fmt(expected - received + bad)}`);
+  console.log(`  write → live reader delay: p50 ${msOf(quantile(sorted, 0.5))}, p99 ${msOf(quantile(sorted, 0.99))}, max ${msOf(sorted[sorted.length - 1] ?? 0)}` +
+    `; target p99 ≤ 100 ms and no line lost: ${quantile(sorted, 0.99) <= 100_000 && received === expected && bad === 0 ? 'met' : 'MISSED'}`);
+  console.log(`  daemon CPU ${cpuS.toFixed(1)} s over ${wallS.toFixed(1)} s of writing and draining (${(cpuS / wallS * 100).toFixed(0)}% of one core)`);
+}
