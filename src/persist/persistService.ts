@@ -1,6 +1,6 @@
 // The persist service, daemon side: a supervised child process (persistChild.ts) that writes each
 // job's output and metrics to files under DATA_DIR/logs, fed by a subscription of the event log
-// over IPC (docs/decisions/0014-persist-child-fed-over-ipc.md). The child owns the files and their
+// over IPC (docs/decisions/0014-persist-child-fed-over-ipc.md; persistFeed.ts reads the log). The child owns the files and their
 // checkpoint; the daemon only reads the log, strips each event to what the files need, and sends
 // batches. The subscription runs at most a window ahead of the child's checkpoint, so a slow or
 // stuck child (a full disk) stalls this feed only: jobs, capture and the API never wait for it.
@@ -8,7 +8,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { JobEvent } from '../events/jobEvents.js';
-import type { EventStore, StoredEvent, Subscription } from './eventStore.js';
+import type { EventStore, StoredEvent } from './eventStore.js';
+import { PersistFeed } from './persistFeed.js';
 import { HistoryClient, type HistoryAnswer } from './historyClient.js';
 import { logsDir } from './persistLayout.js';
 import type { FeedEvent, FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
@@ -17,7 +18,7 @@ import { Supervisor } from './supervisor.js';
 export type { PersistSettings } from './persistProtocol.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url));
-const WINDOW_BYTES = 32 * 1024 * 1024;
+const WINDOW_BYTES = 8 * 1024 * 1024;
 const WINDOW_POSITIONS = 100_000;
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_EVENTS = 1024;
@@ -35,7 +36,7 @@ export class PersistService {
   private readonly supervisor: Supervisor;
   private readonly client: HistoryClient;
   private child: ChildProcess | undefined;
-  private sub: Subscription | undefined;
+  private sub: PersistFeed | undefined;
   private epoch = -1;
   private durable = 0;
   private socket: string | undefined;
@@ -141,7 +142,7 @@ export class PersistService {
   }
 
   private subscribe(epoch: number, from: number): void {
-    const sub = this.o.store.subscribe(from, (e) => (this.epoch === epoch ? this.onEvent(e) : undefined));
+    const sub = new PersistFeed(this.o.store, from, (e) => (this.epoch === epoch ? this.onEvent(e) : undefined));
     this.sub = sub;
     sub.done.catch((err) => this.o.log.error({ err: (err as Error).message }, 'persist feed stopped'));
   }
