@@ -19,16 +19,30 @@ export class HistoryClient {
   constructor(private readonly ready: (timeoutMs: number) => Promise<string>, private readonly timeoutMs = 10_000) {}
 
   async read(jobId: string, fromPosition: number): Promise<HistoryAnswer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readOnce(jobId, fromPosition);
+      } catch (err) {
+        // The child died between the readiness check and the call: wait for its successor once.
+        if ((err as grpc.ServiceError).code !== grpc.status.UNAVAILABLE || attempt === 2) {
+          throw new Error(`persist history for job ${jobId}: ${(err as grpc.ServiceError).details ?? (err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  }
+
+  private async readOnce(jobId: string, fromPosition: number): Promise<HistoryAnswer> {
     const socket = await this.ready(this.timeoutMs);
     const client = this.connect(socket);
-    const call = client.ReadOutput({ job_id: jobId, from_position: fromPosition }, { deadline: Date.now() + 24 * 3600_000 });
+    const call = client.ReadOutput({ job_id: jobId, from_position: fromPosition });
     const it = (call as AsyncIterable<OutputBatch__Output>)[Symbol.asyncIterator]();
     let first: IteratorResult<OutputBatch__Output>;
     try {
       first = await it.next();
     } catch (err) {
       call.cancel();
-      throw new Error(`persist history for job ${jobId}: ${(err as grpc.ServiceError).details ?? (err as Error).message}`);
+      throw err;
     }
     if (first.done) throw new Error(`persist history for job ${jobId}: the persist child ended the answer early`);
     const upTo = Number(first.value.up_to);

@@ -50,6 +50,11 @@ test('killed twice mid-write: every line once, in order, in the compressed log',
   assert.equal(positions, [...positions].sort((a, b) => a - b), 'records in log order');
   assert.is(new Set(positions).size, positions.length, 'no record twice');
   assert.is(d.daemon.persist.restarts, 2);
+  // The restarted child serves the same history over its socket.
+  const { chunks } = await d.daemon.persist.history.read(id, 1);
+  const got: Buffer[] = [];
+  for await (const c of chunks) if (c.stream === 'stdout') got.push(Buffer.from(c.data));
+  assert.is(Buffer.concat(got).toString(), numbered('line', LINES));
 });
 
 test.run();
