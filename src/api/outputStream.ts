@@ -128,12 +128,21 @@ export class OutputStreams {
     let lastStub = 0;
     let retries = 0;
     while (!stop.aborted) {
-      const h = await this.d.history.read(jobId, pos);
-      const bound = Math.min(h.upTo, until ?? Infinity);
-      for await (const c of h.chunks) {
-        if (stop.aborted) return false;
-        if (c.position > bound) break;
-        if (c.position >= pos) await emit(c);
+      const h = await this.history(jobId, pos);
+      let failed = h.failed;
+      let bound = Math.min(h.upTo, until ?? Infinity);
+      try {
+        for await (const c of h.chunks) {
+          if (stop.aborted) return false;
+          if (c.position > bound) break;
+          if (c.position < pos) continue;
+          await emit(c);
+          pos = c.position + 1;
+        }
+      } catch (err) {
+        // The answer broke off (the persist child went away): go on in the log from what was sent.
+        failed = (err as Error).message;
+        bound = pos - 1;
       }
       pos = Math.max(pos, bound + 1);
       if (until !== undefined && pos > until) return false;
@@ -141,6 +150,9 @@ export class OutputStreams {
       if (r.compactedAt === undefined) return r.ended;
       // Compaction overtook us: the history holds that position now (it compacts only behind the
       // persist checkpoint). If it does not yet, wait a little rather than skip or spin.
+      if (failed !== undefined) {
+        throw new DomainError('UNAVAILABLE', `output of job ${jobId} from log position ${r.compactedAt} on was compacted out of the log, and the persist service's history cannot be read (${failed}); check the persist child in the daemon's log`);
+      }
       if (r.compactedAt === lastStub) {
         if (++retries > HISTORY_RETRIES) {
           throw new DomainError('UNAVAILABLE', `output of job ${jobId} at log position ${r.compactedAt} was compacted out of the log but the persist service's history does not hold it (history ends at ${h.upTo}); check the persist service`);
@@ -151,6 +163,18 @@ export class OutputStreams {
       pos = r.compactedAt;
     }
     return false;
+  }
+
+  /**
+   * The history from `from`. When it cannot be read (the persist child is down), the reader goes
+   * on with the log: that is enough until it meets a compacted event, which then fails the read.
+   */
+  private async history(jobId: string, from: number): Promise<{ upTo: number; chunks: AsyncIterable<OutputChunk>; failed?: string }> {
+    try {
+      return await this.d.history.read(jobId, from);
+    } catch (err) {
+      return { upTo: from - 1, chunks: (async function* () { /* nothing */ })(), failed: (err as Error).message };
+    }
   }
 
   /** The log from `from`, in small windows; stops at a compacted event, at the job's end, or at `until`. */

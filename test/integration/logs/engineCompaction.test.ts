@@ -22,8 +22,11 @@ class FilesHistory implements OutputHistory {
   readonly chunks = new Map<number, OutputChunk>();
   upTo = 0;
   reads: number[] = [];
+  /** the persist child is down: every read fails, as the real client's does after its wait */
+  down = false;
   async read(jobId: string, fromPosition: number) {
     this.reads.push(fromPosition);
+    if (this.down) throw new Error('persist history: no persist child is serving');
     const upTo = Math.max(this.upTo, fromPosition - 1);
     const held = [...this.chunks.values()].filter((c) => c.position >= fromPosition && c.position <= upTo).sort((a, b) => a.position - b.position);
     return { upTo, chunks: (async function* () { for (const c of held) { await Promise.resolve(); yield c; } })() };
@@ -161,6 +164,22 @@ test('a compacted position the history never holds: UNAVAILABLE naming it, not a
     try { await read(w).done; } catch (e) { err = e; }
     assert.ok(err instanceof DomainError && err.code === 'UNAVAILABLE', String(err));
     assert.match((err as Error).message, `log position ${lost}`);
+  } finally { w.remove(); }
+});
+
+test('persist down: output still in the log is read in full; a compacted event is UNAVAILABLE, not a gap', async () => {
+  const w = await world();
+  try {
+    w.history.down = true;
+    for (let i = 0; i < 4; i++) await live(w, i);
+    const r = read(w, { ...rawOutput(JOB), follow: false });
+    assert.equal(await r.done, Buffer.concat(w.expected));
+    await compacted(w, 4);
+    await finish(w);
+    let err: unknown;
+    try { await read(w).done; } catch (e) { err = e; }
+    assert.ok(err instanceof DomainError && err.code === 'UNAVAILABLE', String(err));
+    assert.match((err as Error).message, 'cannot be read');
   } finally { w.remove(); }
 });
 
