@@ -61,7 +61,8 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   private waiters: (() => void)[] = [];
   private closing = false;
   private closed = false;
-  private compacting = false;
+  /** The compaction in progress; close() waits for it (it stops after its current chunk). */
+  private compacting: Promise<void> | undefined;
 
   private constructor(readonly file: string, private readonly env: RootDatabase, private readonly dbs: Dbs,
     lastPosition: number, head: Buffer, private readonly upcast: Upcaster | undefined, readonly readOnly: boolean) {
@@ -198,7 +199,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     return cursor;
   }
 
-  /** The last position log compaction has examined (every output event up to it is a stub). */
+  /** The last position log compaction has examined (every output event with bytes up to it is a stub). */
   get compactedThrough(): number { return this.getCheckpoint(COMPACTION_CHECKPOINT); }
 
   /**
@@ -213,30 +214,36 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     if (this.closing) throw new Error(`event log ${this.file}: compactOutput after close`);
     if (!Number.isSafeInteger(upTo) || upTo < 0) throw new Error(`compactOutput: upTo ${upTo} must be a non-negative integer`);
     if (this.compacting) throw new Error(`event log ${this.file}: compactOutput is already running (one compaction at a time)`);
-    this.compacting = true;
-    const total: CompactionResult = { compacted: 0, bytesFreed: 0, examined: 0, through: this.compactedThrough };
+    let finished!: () => void;
+    this.compacting = new Promise<void>((resolve) => { finished = resolve; });
     try {
-      const end = Math.min(upTo, this.lastPosition);
-      const maxEvents = opts.maxEvents ?? Infinity;
-      // Each chunk waits for its commit, not its fsync (as group commit does): the fsync of chunk
-      // N overlaps the work of chunk N+1, and LMDB never makes a later commit durable without an
-      // earlier one. The call returns once the last chunk is fsynced.
-      let flushed: PromiseLike<unknown> | undefined;
-      while (total.through < end && total.examined < maxEvents && !this.closing) {
-        const to = Math.min(end, total.through + Math.min(opts.chunkEvents ?? 1000, maxEvents - total.examined));
-        const done = compactChunk(this.compactionDeps(), total.through + 1, to, opts.chunkBytes ?? 8 * 1024 * 1024);
-        await done.commit;
-        flushed = (done.commit as Promise<boolean> & { flushed?: PromiseLike<unknown> }).flushed ?? this.env.flushed;
-        total.compacted += done.compacted;
-        total.bytesFreed += done.bytesFreed;
-        total.examined += done.through - total.through;
-        total.through = done.through;
-      }
-      await flushed;
-      return total;
+      return await this.compactChunks(upTo, opts);
     } finally {
-      this.compacting = false;
+      this.compacting = undefined;
+      finished();
     }
+  }
+
+  private async compactChunks(upTo: number, opts: CompactOptions): Promise<CompactionResult> {
+    const total: CompactionResult = { compacted: 0, bytesFreed: 0, examined: 0, through: this.compactedThrough };
+    const end = Math.min(upTo, this.lastPosition);
+    const maxEvents = opts.maxEvents ?? Infinity;
+    // Each chunk waits for its commit, not its fsync (as group commit does): the fsync of chunk
+    // N overlaps the work of chunk N+1, and LMDB never makes a later commit durable without an
+    // earlier one. The call returns once the last chunk is fsynced.
+    let flushed: PromiseLike<unknown> | undefined;
+    while (total.through < end && total.examined < maxEvents && !this.closing) {
+      const to = Math.min(end, total.through + Math.min(opts.chunkEvents ?? 1000, maxEvents - total.examined));
+      const done = compactChunk(this.compactionDeps(), total.through + 1, to, opts.chunkBytes ?? 8 * 1024 * 1024);
+      await done.commit;
+      flushed = (done.commit as Promise<boolean> & { flushed?: PromiseLike<unknown> }).flushed ?? this.env.flushed;
+      total.compacted += done.compacted;
+      total.bytesFreed += done.bytesFreed;
+      total.examined += done.through - total.through;
+      total.through = done.through;
+    }
+    await flushed;
+    return total;
   }
 
   getCheckpoint(consumer: string): number {
@@ -268,6 +275,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    await this.compacting;
     await this.commit.idle();
     this.closed = true;
     for (const c of this.cursors) c.close();

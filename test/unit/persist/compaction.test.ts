@@ -114,6 +114,23 @@ test('appends made while compaction runs are all acknowledged, dense and chained
   } finally { t.remove(); }
 });
 
+test('close() during compaction waits for the current chunk; the reopened log resumes from its checkpoint', async () => {
+  const t = tempDir();
+  try {
+    let s = openAt(t.dir);
+    await writeMixedLog(s);
+    const compacting = s.compactOutput(180, { chunkEvents: 3 });
+    await s.close();
+    const r = await compacting;
+    assert.ok(r.through >= 3 && r.through < 180, `stopped at ${r.through}`);
+    s = openAt(t.dir);
+    assert.is(s.compactedThrough, r.through);
+    assert.ok(verifyChain(s).ok);
+    assert.is((await s.compactOutput(180)).through, 180);
+    await s.close();
+  } finally { t.remove(); }
+});
+
 test('bad bounds and read-only logs are refused; two calls at once are refused', async () => {
   const t = tempDir();
   try {
