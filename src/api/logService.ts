@@ -15,6 +15,8 @@ export const LOG_SERVICE = 'joblet.logs.v1.LogService';
 
 // `since` comes from the client's clock; allow that much skew before calling it "in the future".
 const SINCE_SKEW_MS = 60_000;
+// Finding a tail keeps 13 bytes per line of it (outputTail.ts): a million lines is 13 MB a reader.
+export const MAX_TAIL_LINES = 1_000_000;
 
 /** Who may call it: the same roles as joblet.JobService/GetJobLogs (any role, reader up). */
 export function registerLogServiceRules(): void {
@@ -57,7 +59,9 @@ export function parseStreamLogsRequest(req: StreamLogsRequest__Output, table: Jo
   if (!Number.isSafeInteger(since) || since < 0) throw invalid('since', `must be a Unix time in milliseconds >= 0 (got ${req.since})`);
   if (since > now + SINCE_SKEW_MS) throw invalid('since', `${new Date(since).toISOString()} is in the future (server time ${new Date(now).toISOString()})`);
   const tail = req.tail_lines;
-  if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0)) throw invalid('tail_lines', `must be a line count >= 0 (got ${tail})`);
+  if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0 || tail > MAX_TAIL_LINES)) {
+    throw invalid('tail_lines', `must be a line count from 0 to ${MAX_TAIL_LINES} (got ${tail})`);
+  }
   const job = table.resolve(req.job_uuid);
   return {
     jobId: job.id,

@@ -16,7 +16,7 @@ import { DomainError } from '../events/errors.js';
 import type { EventStore } from '../persist/eventStore.js';
 import type { CommandHandler } from '../daemon/commands.js';
 import type { OutputChunk, OutputHistory } from './outputHistory.js';
-import { TailWindow } from './outputTail.js';
+import { TailCutter, TailFinder } from './outputTail.js';
 
 export type OutputStreamName = OutputChunk['stream'];
 export const OUTPUT_STREAMS: readonly OutputStreamName[] = ['stdout', 'stderr'];
@@ -98,25 +98,37 @@ export class OutputStreams {
   private async deliver(q: OutputQuery, send: ChunkSink, stop: AbortSignal): Promise<void> {
     const first = firstPosition(this.d.store, q.jobId);
     const now = this.d.store.lastPosition;
+    const selected = (c: OutputChunk) => c.data.length > 0 && q.streams.has(c.stream) && (q.sinceMs === undefined || c.at >= q.sinceMs);
     const direct = async (c: OutputChunk) => {
-      if (!q.streams.has(c.stream) || (q.sinceMs !== undefined && c.at < q.sinceMs) || c.data.length === 0) return;
+      if (!selected(c)) return;
       const r = send(c, stop);
       if (r) await r;
     };
-    const tail = q.tailLines !== undefined ? new TailWindow(q.tailLines) : undefined;
-    const sofar = tail
-      ? async (c: OutputChunk) => { if (q.streams.has(c.stream) && (q.sinceMs === undefined || c.at >= q.sinceMs)) tail.push(c); }
-      : direct;
-    // The output so far (what a tail is cut from), then live output from the next position on.
-    const ended = await this.read(q.jobId, first, now, sofar, stop);
-    if (tail) {
-      for (const c of tail.take()) {
-        if (stop.aborted) return;
-        await direct(c);
-      }
-    }
+    // The output so far (with a tail, only its last lines), then live output from the next position on.
+    const ended = q.tailLines === undefined
+      ? await this.read(q.jobId, first, now, direct, stop)
+      : await this.readTail(q.jobId, first, now, q.tailLines, selected, direct, stop);
     if (ended || !q.follow || stop.aborted) return;
     await this.read(q.jobId, now + 1, undefined, direct, stop);
+  }
+
+  /** The last `lines` lines of the output in [first, now]: find the cut, then read again from it. */
+  private async readTail(jobId: string, first: number, now: number, lines: number, selected: (c: OutputChunk) => boolean,
+    direct: (c: OutputChunk) => Promise<void>, stop: AbortSignal): Promise<boolean> {
+    const finder = new TailFinder(lines);
+    const ended = await this.read(jobId, first, now, async (c) => { if (selected(c)) finder.push(c); }, stop);
+    const cut = finder.cut();
+    if (cut === 'none' || stop.aborted) return ended;
+    if (cut === 'all') {
+      await this.read(jobId, first, now, direct, stop);
+      return ended;
+    }
+    const cutter = new TailCutter(cut);
+    await this.read(jobId, cut.position, now, async (c) => {
+      const part = selected(c) ? cutter.take(c) : undefined;
+      if (part) await direct(part);
+    }, stop);
+    return ended;
   }
 
   /**

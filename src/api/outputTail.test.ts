@@ -1,14 +1,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TailWindow } from './outputTail.js';
+import { TailCutter, TailFinder } from './outputTail.js';
 import type { OutputChunk } from './outputHistory.js';
 
 let pos = 0;
 const chunk = (stream: 'stdout' | 'stderr', text: string): OutputChunk => ({ position: ++pos, at: pos, stream, data: Buffer.from(text) });
+/** Both passes over the same chunks, as the engine reads the output twice. */
 const tailOf = (n: number, chunks: OutputChunk[]) => {
-  const w = new TailWindow(n);
-  for (const c of chunks) w.push(c);
-  return w.take().map((c) => `${c.stream}:${Buffer.from(c.data).toString()}`);
+  const finder = new TailFinder(n);
+  for (const c of chunks) finder.push(c);
+  const cut = finder.cut();
+  if (cut === 'none') return [];
+  const cutter = cut === 'all' ? undefined : new TailCutter(cut);
+  const out = cutter ? chunks.map((c) => cutter.take(c)).filter((c): c is OutputChunk => c !== undefined) : chunks;
+  return out.map((c) => `${c.stream}:${Buffer.from(c.data).toString()}`);
 };
 
 test('the last N lines of one stream, cut at a line start inside a chunk', () => {
@@ -46,10 +51,17 @@ test('fewer lines than asked: everything; zero lines: nothing', () => {
 });
 
 test('a long history of small chunks: exactly its last lines', () => {
-  const w = new TailWindow(3);
-  for (let i = 0; i < 100_000; i++) w.push(chunk('stdout', `line ${i}\n`));
-  const out = w.take().map((c) => Buffer.from(c.data).toString());
-  assert.equal(out, ['line 99997\n', 'line 99998\n', 'line 99999\n']);
+  const chunks = Array.from({ length: 100_000 }, (_, i) => chunk('stdout', `line ${i}\n`));
+  assert.equal(tailOf(3, chunks), ['stdout:line 99997\n', 'stdout:line 99998\n', 'stdout:line 99999\n']);
+});
+
+test('one huge line: the cut is noted by position, not by keeping its bytes', () => {
+  const big = chunk('stdout', 'y'.repeat(1 << 20));
+  const chunks = [chunk('stdout', 'before\n'), big, chunk('stdout', 'y'.repeat(10)), chunk('stderr', 'e\n')];
+  const finder = new TailFinder(2);
+  for (const c of chunks) finder.push(c);
+  assert.equal(finder.cut(), { position: big.position, offset: 0, stream: 'stdout', otherAtLineStart: true });
+  assert.equal(tailOf(2, chunks).map((s) => s.length), [`stdout:${'y'.repeat(1 << 20)}`.length, 'stdout:yyyyyyyyyy'.length, 'stderr:e\n'.length]);
 });
 
 test.run();

@@ -1,5 +1,6 @@
-// The last N lines of a job's output, kept while the output so far streams past, so a tail of a
-// long history costs memory for those lines only, never for the whole output.
+// The last N lines of a job's output, found in two passes so that memory does not depend on how
+// long the lines are (a 100 MB line, tail 1): the first pass only notes where lines start, the
+// second reads again from the cut and sends from there.
 //
 // What a "line" is (joblet.logs.v1 tail_lines, `rnx job log --tail N`): each stream's bytes are cut
 // after every "\n"; an unterminated last piece is a line too. Lines of stdout and stderr are
@@ -9,65 +10,88 @@
 import type { OutputChunk } from './outputHistory.js';
 
 const NEWLINE = 0x0a;
+type Stream = OutputChunk['stream'];
+const other = (s: Stream): Stream => (s === 'stdout' ? 'stderr' : 'stdout');
 
-interface Held {
-  chunk: OutputChunk;
-  /** offsets in chunk.data where a line starts */
-  starts: number[];
+/** Where the tail begins: a line start, and whether the other stream was at a line start there. */
+export interface TailCut { position: number; offset: number; stream: Stream; otherAtLineStart: boolean }
+
+/** Offsets in `data` where a line starts, given whether the stream's previous byte ended a line. */
+function lineStarts(data: Uint8Array, atLineStart: boolean): number[] {
+  const starts = atLineStart && data.length > 0 ? [0] : [];
+  for (let i = data.indexOf(NEWLINE); i !== -1 && i + 1 < data.length; i = data.indexOf(NEWLINE, i + 1)) starts.push(i + 1);
+  return starts;
 }
 
-export class TailWindow {
-  private held: Held[] = [];
+/** Pass 1: the starts of the last N lines, in a ring (memory grows with N, never with the bytes). */
+export class TailFinder {
+  private positions = new Float64Array(16);
+  private offsets = new Uint32Array(16);
+  private flags = new Uint8Array(16);  // bit 0: stderr; bit 1: the other stream was at a line start
+  private count = 0;
   private head = 0;
-  private startsHeld = 0;
   private readonly atLineStart = { stdout: true, stderr: true };
 
   constructor(private readonly lines: number) {}
 
   push(chunk: OutputChunk): void {
-    const { data, stream } = chunk;
+    const { data, stream, position } = chunk;
     if (this.lines === 0 || data.length === 0) return;
-    const starts: number[] = this.atLineStart[stream] ? [0] : [];
-    for (let i = data.indexOf(NEWLINE); i !== -1 && i + 1 < data.length; i = data.indexOf(NEWLINE, i + 1)) starts.push(i + 1);
+    const flag = (stream === 'stderr' ? 1 : 0) | (this.atLineStart[other(stream)] ? 2 : 0);
+    for (const offset of lineStarts(data, this.atLineStart[stream])) this.note(position, offset, flag);
     this.atLineStart[stream] = data[data.length - 1] === NEWLINE;
-    this.held.push({ chunk, starts });
-    this.startsHeld += starts.length;
-    // Forget the oldest chunk once the newer ones alone hold N line starts: nothing in it can be
-    // part of the tail (a line it begins starts before the last N).
-    while (this.held.length - this.head > 1 && this.startsHeld - this.held[this.head].starts.length >= this.lines) {
-      this.startsHeld -= this.held[this.head].starts.length;
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.held.length) {
-      this.held = this.held.slice(this.head);
-      this.head = 0;
-    }
   }
 
-  /** The tail, as chunks in position order (the first chunk of each stream may be cut to a line start). */
-  take(): OutputChunk[] {
-    const held = this.held.slice(this.head);
-    this.held = [];
-    this.head = 0;
-    const skip = Math.max(0, this.startsHeld - this.lines);
-    const sending = { stdout: false, stderr: false };
-    const out: OutputChunk[] = [];
-    let seen = 0;
-    for (const { chunk, starts } of held) {
-      if (sending[chunk.stream]) {
-        out.push(chunk);
-        seen += starts.length;
-        continue;
-      }
-      let from = -1;
-      for (const s of starts) {
-        if (from < 0 && seen >= skip) from = s;
-        seen++;
-      }
-      if (from < 0) continue;
-      sending[chunk.stream] = true;
-      out.push(from === 0 ? chunk : { ...chunk, data: chunk.data.subarray(from) });
+  /** 'none' for a tail of 0 lines, 'all' when there are no more lines than asked for. */
+  cut(): TailCut | 'all' | 'none' {
+    if (this.lines === 0) return 'none';
+    if (this.count < this.lines) return 'all';
+    const i = this.head;  // the ring is full: head is the oldest of the last N starts
+    return { position: this.positions[i], offset: this.offsets[i], stream: this.flags[i] & 1 ? 'stderr' : 'stdout', otherAtLineStart: (this.flags[i] & 2) !== 0 };
+  }
+
+  private note(position: number, offset: number, flag: number): void {
+    if (this.count < this.lines) {
+      if (this.count === this.positions.length) this.grow(Math.min(this.lines, this.count * 2));
+      this.positions[this.count] = position;
+      this.offsets[this.count] = offset;
+      this.flags[this.count] = flag;
+      this.count++;
+      return;
     }
-    return out;
+    this.positions[this.head] = position;
+    this.offsets[this.head] = offset;
+    this.flags[this.head] = flag;
+    this.head = (this.head + 1) % this.lines;
+  }
+
+  private grow(size: number): void {
+    const p = new Float64Array(size); p.set(this.positions); this.positions = p;
+    const o = new Uint32Array(size); o.set(this.offsets); this.offsets = o;
+    const f = new Uint8Array(size); f.set(this.flags); this.flags = f;
+  }
+}
+
+/** Pass 2, reading again from cut.position: what of each chunk belongs to the tail. */
+export class TailCutter {
+  private readonly sending = { stdout: false, stderr: false };
+  private readonly atLineStart: Record<Stream, boolean>;
+
+  constructor(private readonly cut: TailCut) {
+    this.atLineStart = { stdout: true, stderr: true };
+    this.atLineStart[other(cut.stream)] = cut.otherAtLineStart;
+  }
+
+  take(chunk: OutputChunk): OutputChunk | undefined {
+    const { data, stream, position } = chunk;
+    if (position < this.cut.position || data.length === 0) return undefined;
+    if (this.sending[stream]) return chunk;
+    let from: number | undefined;
+    if (position === this.cut.position) from = this.cut.offset;  // the chunk the tail starts in
+    else if (stream !== this.cut.stream) from = lineStarts(data, this.atLineStart[stream])[0];
+    this.atLineStart[stream] = data[data.length - 1] === NEWLINE;
+    if (from === undefined) return undefined;
+    this.sending[stream] = true;
+    return from === 0 ? chunk : { ...chunk, data: data.subarray(from) };
   }
 }

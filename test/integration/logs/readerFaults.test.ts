@@ -1,5 +1,5 @@
 // Output readers under faults, against a real daemon running real jobs: binary garbage with NUL
-// bytes comes back byte for byte; a reader that never reads holds neither the job, nor other
+// bytes and a single 100 MB line come back byte for byte; a reader that never reads holds neither the job, nor other
 // readers, nor the daemon's memory; 50 readers at once all get the same complete output; a job
 // deleted under a slow reader ends that reader with NOT_FOUND instead of a silent short read.
 import { test } from 'uvu';
@@ -44,6 +44,22 @@ test('binary garbage and NUL bytes come back exactly (sha256), raw and through S
   const viaLogs = await hashStream(logs.StreamLogs({ job_uuid, streams: ['stdout'] }));
   logs.close();
   assert.is(viaLogs.sha256, sha256(garbage));
+});
+
+test('a single 100 MB line: raw bytes exact, and --tail 1 is that whole line', async () => {
+  const size = 100 * MB;
+  const id = await runJob(d, `echo first; head -c ${size} /dev/zero | tr '\\0' y; echo`);
+  assert.is((await waitStatus(d, id, ended, 300_000)).status, 'COMPLETED');
+  const line = Buffer.concat([Buffer.alloc(size, 'y'), Buffer.from('\n')]);
+  const raw = await hashStream<DataChunk__Output>(jobs.GetJobLogs({ uuid: id }));
+  assert.is(raw.bytes, 'first\n'.length + line.length);
+  assert.is(raw.sha256, sha256(Buffer.concat([Buffer.from('first\n'), line])));
+  const logs = logsClient(d);
+  const tail = await hashStream(logs.StreamLogs({ job_uuid: id, tail_lines: 1 }));
+  logs.close();
+  assert.is(tail.error, undefined);
+  assert.is(tail.bytes, line.length);
+  assert.is(tail.sha256, sha256(line));
 });
 
 test('a reader that never reads: the job ends, other readers get everything, the daemon\'s memory stays bounded', async () => {

@@ -137,6 +137,7 @@ test('bad input is INVALID_ARGUMENT naming the field; an unknown job is NOT_FOUN
   };
   await bad({ job_uuid: mixed, streams: ['stdout', 'stdin'] }, grpc.status.INVALID_ARGUMENT, 'streams[1]');
   await bad({ job_uuid: mixed, tail_lines: -1 }, grpc.status.INVALID_ARGUMENT, 'tail_lines');
+  await bad({ job_uuid: mixed, tail_lines: 1_000_001 }, grpc.status.INVALID_ARGUMENT, 'tail_lines');
   await bad({ job_uuid: mixed, since: String(Date.now() + 3_600_000) }, grpc.status.INVALID_ARGUMENT, 'since');
   await bad({ job_uuid: mixed, since: '-5' }, grpc.status.INVALID_ARGUMENT, 'since');
   await bad({ job_uuid: '' }, grpc.status.INVALID_ARGUMENT, 'job_uuid');
