@@ -14,8 +14,8 @@ import { logsDir, socketPath } from './persistLayout.js';
 import { startHistoryServer } from './historyServer.js';
 import type { FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
 
-const CHECKPOINT_EVERY_MS = 50;
-const CHECKPOINT_EVERY_BYTES = 2 * 1024 * 1024;
+const CHECKPOINT_EVERY_MS = 100;
+const CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024;
 const RETENTION_EVERY_MS = 60_000;
 const BACKOFF_FIRST_MS = 200;
 const BACKOFF_MAX_MS = 10_000;

@@ -18,7 +18,7 @@ import { Supervisor } from './supervisor.js';
 export type { PersistSettings } from './persistProtocol.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url));
-const WINDOW_BYTES = 8 * 1024 * 1024;
+const WINDOW_BYTES = 16 * 1024 * 1024;
 const WINDOW_POSITIONS = 100_000;
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_EVENTS = 1024;
