@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'joblet-bench-logs-'));
   const liveJobs = Number(process.env.LIVE_JOBS ?? 1000);
   const d = await spawnConfiguredDaemon(
-    `joblet:\n  maxConcurrentJobs: ${liveJobs + 100}\n  maxOutputBytes: ${2 * BYTES}\nlogging:\n  level: info\n`,
+    `joblet:\n  maxConcurrentJobs: ${liveJobs + 100}\n  maxOutputBytes: ${Math.max(2 * BYTES, 2 ** 30)}\nlogging:\n  level: info\n`,
     (process.env.BENCH_DAEMON_FLAGS ?? '').split(' ').filter(Boolean));
   try {
     if (BYTES > 0) await oneBigWriter(dir, d);

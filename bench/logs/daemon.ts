@@ -9,14 +9,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { parse } from 'yaml';
-import { jobletProto } from '../../src/proto.js';
+import { jobletProto, logsProto } from '../../src/proto.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
+import type { LogServiceClient } from '../../src/gen/joblet/logs/v1/LogService.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import type { RunJobRequest } from '../../src/gen/joblet/RunJobRequest.js';
 import { procMemory, type Memory } from '../daemonClient.js';
 
 const JOBLET_BIN = fileURLToPath(new URL('../../../bin/joblet.js', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
+const CHANNEL = { 'grpc.ssl_target_name_override': 'joblet', 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1 };
 const FINAL = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT']);
 
 export interface ConfiguredDaemon {
@@ -26,6 +28,8 @@ export interface ConfiguredDaemon {
   rnxConfig: string;
   /** a client with its own connection, as a separate rnx would have */
   client(): JobServiceClient;
+  /** joblet.logs.v1 on its own connection (its chunks carry the capture time) */
+  logsClient(): LogServiceClient;
   memory(): Memory;
   /** RunJob, then GetJobStatus every 10 ms until the job has ended; `tick` runs at each poll */
   runToCompletion(c: JobServiceClient, command: string, args: string[], tick?: () => void): Promise<{ jobId: string; status: Status }>;
@@ -60,14 +64,18 @@ export async function spawnConfiguredDaemon(configYaml: string, nodeFlags: strin
   const rnxConfig = join(dataDir, 'config', 'rnx-config.yml');
   const node = (parse(readFileSync(rnxConfig, 'utf8')) as { nodes: Record<string, { cert: string; key: string; ca: string }> }).nodes.default;
   const clients: grpc.Client[] = [];
+  const creds = () => grpc.credentials.createSsl(Buffer.from(node.ca), Buffer.from(node.key), Buffer.from(node.cert));
   return {
     pid: child.pid!,
     dataDir,
     rnxConfig,
     client() {
-      const creds = grpc.credentials.createSsl(Buffer.from(node.ca), Buffer.from(node.key), Buffer.from(node.cert));
-      const c = new (jobletProto().joblet.JobService)(address, creds,
-        { 'grpc.ssl_target_name_override': 'joblet', 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1 });
+      const c = new (jobletProto().joblet.JobService)(address, creds(), CHANNEL);
+      clients.push(c);
+      return c;
+    },
+    logsClient() {
+      const c = new (logsProto().joblet.logs.v1.LogService)(address, creds(), CHANNEL);
       clients.push(c);
       return c;
     },
