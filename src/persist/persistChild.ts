@@ -12,6 +12,7 @@ import { LogProjection } from './logProjection.js';
 import { recover } from './persistRecovery.js';
 import { logsDir, socketPath } from './persistLayout.js';
 import { startHistoryServer } from './historyServer.js';
+import { takeOverFromPredecessor } from './predecessor.js';
 import type { FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
 
 const CHECKPOINT_EVERY_MS = 100;
@@ -100,6 +101,7 @@ async function onMessage(m: ToPersistChild): Promise<void> {
       dir = logsDir(m.dataDir);
       settings = m.settings;
       socket = socketPath(m.dataDir);
+      await takeOverFromPredecessor(join(m.dataDir, 'run'));
       server = await startHistoryServer(socket, {
         durable: () => projection?.durable ?? 0,
         job: (jobId) => {
