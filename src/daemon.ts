@@ -20,6 +20,8 @@ import { Snapshotter, JOBS_SNAPSHOT } from './daemon/snapshotter.js';
 import { startApiServer } from './api/server.js';
 import { lockDataDir } from './daemon/dataDirLock.js';
 import { StateService, syncJobsOnStart } from './state/index.js';
+import { PersistService } from './persist/persistService.js';
+import { OutputCompactor } from './daemon/outputCompactor.js';
 
 export interface Daemon {
   /** host:port the API listens on. */
@@ -33,6 +35,8 @@ export interface Daemon {
   readLog(from?: number): StoredEvent<JobEvent>[];
   /** The State service: replication status, its child's pid, the backend's records. */
   state: StateService;
+  /** The persist service: log and metric files under DATA_DIR/logs, history queries, its child's pid. */
+  persist: PersistService;
   /** Stops serving. Jobs keep running (an upgrade re-attaches them) unless stopJobs is set. */
   close(opts?: { stopJobs?: boolean }): Promise<void>;
 }
@@ -90,7 +94,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     undo.push(() => removeEmptyDirs(Object.values(cgroups.detectedFacts().roots)));
     log.info({ cgroups: cgroups.describe() }, 'cgroup driver');
     await cgroups.cleanupOrphans((id) => { const j = table.get(id); return !!j && !isFinal(j); });
-    const executor = createNativeExecutor({ cgroups });
+    const executor = createNativeExecutor({ cgroups, metricsIntervalMs: config.joblet.metricsIntervalMs });
     undo.push(() => executor.close({ stopJobs }));
     const iso = config.isolation;
     const runner = new JobRunner(commands, executor, files, {
@@ -113,6 +117,20 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     // runner resumes, jobs the backend has for this node and the log lacks are imported.
     const state = StateService.start({ store, settings: config.state, dataDir, log });
     undo.push(() => state.close());
+    // 3c. The persist service (a supervised child) writes each job's output and metrics to files
+    // under DATA_DIR/logs and answers history queries from them (docs/decisions/0014).
+    const persist = PersistService.start({ store, settings: config.persist, dataDir, log });
+    undo.push(() => persist.close());
+    // 3d. Output the persist service holds durably is compacted out of the log in the background,
+    // so the log stays bounded (docs/decisions/0013); storage.compactInterval 0 turns it off.
+    const compactor = config.storage.compactIntervalMs > 0 ? new OutputCompactor({
+      log: store, bound: () => persist.durablePosition(), logger: log,
+      intervalMs: config.storage.compactIntervalMs, everyBytes: config.storage.compactEveryBytes,
+    }).start() : undefined;
+    if (compactor) {
+      commands.onEvent((e) => compactor.noteEvent(e));
+      undo.push(() => compactor.close());
+    }
     const imported = await syncJobsOnStart({
       list: (id, ms) => state.list(id, ms), store, table, append: (events) => commands.append(events),
       prepare: (id) => files.prepare(id, [], {}), nodeId, settings: config.state, log,
@@ -152,7 +170,8 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
         allowHostNetwork: config.isolation.allowHostNetwork,
         parseDuration: (text) => { try { return parseDurationMs(text, 'timeout'); } catch { return undefined; } },
       }),
-      facts: () => ({ 'joblet.cgroups': cgroups.describe(), 'joblet.startupMs': String(startupMs), 'joblet.replayedEvents': String(replayed), 'joblet.reattachedJobs': String(resumed.attached), ...state.facts(), 'state.importedJobs': String(imported) }),
+      facts: () => ({ 'joblet.cgroups': cgroups.describe(), 'joblet.startupMs': String(startupMs), 'joblet.replayedEvents': String(replayed), 'joblet.reattachedJobs': String(resumed.attached), ...state.facts(), 'state.importedJobs': String(imported), ...persist.facts(), ...compactor?.facts() }),
+      outputHistory: persist.history,
     });
     undo.push(() => server.close());
     // 5. Client configs carry the address actually bound (port 0 in tests).
@@ -160,7 +179,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
 
     const startupMs = Date.now() - started;
     log.info({ address: server.address, nodeId, dataDir, replayed, startupMs, clientConfig: join(dataDir, 'config', 'rnx-config.yml') }, 'serving');
-    return { address: server.address, nodeId, dataDir, log, logPosition: () => store.lastPosition, readLog: (from = 1) => [...store.read(from)], state, close };
+    return { address: server.address, nodeId, dataDir, log, logPosition: () => store.lastPosition, readLog: (from = 1) => [...store.read(from)], state, persist, close };
   } catch (err) {
     await close();
     throw err;

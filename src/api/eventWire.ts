@@ -3,7 +3,7 @@
 // are never in an event (decision 0002); secret names go out with the same `***` mask as Job.
 import type { JobEvent, JobEventType } from '../events/jobEvents.js';
 import type { RejectedCaller } from '../events/requestRejected.js';
-import { callerOf, summarizeEvent } from '../events/eventSummary.js';
+import { callerOf, outputBytes, summarizeEvent } from '../events/eventSummary.js';
 import type { Event } from '../gen/joblet/events/v1/Event.js';
 import { SECRET_MASK, rfc3339 } from './jobWire.js';
 
@@ -20,6 +20,7 @@ export const PAYLOAD_FIELD: Readonly<Record<JobEventType, NonNullable<Event['pay
   JobDeleted: 'deleted',
   RequestRejected: 'rejected',
   JobImported: 'imported',
+  JobMetricsSampled: 'metrics',
 };
 
 export const EVENT_TYPES = Object.keys(PAYLOAD_FIELD) as JobEventType[];
@@ -78,7 +79,7 @@ function payload(event: JobEvent, includeOutput: boolean): Partial<Event> {
     case 'JobLaunching': return { launching: {} };
     case 'JobStarted': return { started: { pid: event.pid } };
     case 'JobOutputWritten':
-      return { output: { stream: event.stream, byte_count: event.data.length, ...(includeOutput ? { data: Buffer.from(event.data.buffer, event.data.byteOffset, event.data.byteLength) } : {}) } };
+      return { output: { stream: event.stream, byte_count: outputBytes(event), compacted: event.compactedBytes !== undefined, ...(includeOutput ? { data: Buffer.from(event.data.buffer, event.data.byteOffset, event.data.byteLength) } : {}) } };
     case 'JobStopRequested': return { stop_requested: { reason: event.reason } };
     case 'JobFinished': return { finished: { status: event.status, exit_code: event.exitCode, reason: event.reason ?? '' } };
     case 'JobCanceled': return { canceled: {} };
@@ -87,6 +88,16 @@ function payload(event: JobEvent, includeOutput: boolean): Partial<Event> {
       return { rejected: { method: event.method, code: event.code, message: event.message, request: flatRequest(event.request) } };
     case 'JobImported':
       return { imported: { source: event.source, source_epoch: event.sourceEpoch, source_position: event.sourcePosition, status: event.job.status, command: event.job.spec.command, args: event.job.spec.args } };
+    case 'JobMetricsSampled': {
+      const m = event.sample;
+      return {
+        metrics: {
+          cpu_percent: m.cpuPercent, memory_bytes: m.memoryBytes, memory_limit_bytes: m.memoryLimitBytes, memory_peak_bytes: m.memoryPeakBytes,
+          io_read_bytes: m.ioReadBytes, io_write_bytes: m.ioWriteBytes, pids: m.pids,
+          has_network: m.netRecvBytes !== undefined, net_recv_bytes: m.netRecvBytes ?? 0, net_sent_bytes: m.netSentBytes ?? 0,
+        },
+      };
+    }
     default: {
       // A newer daemon's event type read by this build: common fields only (summary says which).
       const unknown: never = event;

@@ -35,6 +35,8 @@ export interface Config {
     readonly maxCpuPercent: number;
     /** Output bytes kept per job; past them output is dropped and one marker line says how much. */
     readonly maxOutputBytes: number;
+    /** Time between resource samples of each running job; 0 = only the sample at exit. YAML key `metricsInterval`. */
+    readonly metricsIntervalMs: number;
   };
   readonly security: {
     /** Always absolute after loading ("" in the file = DATA_DIR/certs). */
@@ -47,6 +49,10 @@ export interface Config {
     readonly dataDir: string;
     /** Jobs projection snapshot every N events (bounds replay time at start). */
     readonly snapshotEvery: number;
+    /** Compact stored output out of the event log every this many ms; 0 = never. YAML key `compactInterval`. */
+    readonly compactIntervalMs: number;
+    /** Also compact after this many bytes of new output; 0 = only on the interval. */
+    readonly compactEveryBytes: number;
   };
   /** What every job runs under (spec/isolation.md). */
   readonly isolation: {
@@ -80,6 +86,13 @@ export interface Config {
     readonly redis: sr.RedisSettings;
     readonly dynamodb: sr.DynamoSettings;
   };
+  /** The persist service's files under DATA_DIR/logs (docs/operations.md): retention of finished jobs' files. */
+  readonly persist: {
+    /** Finished jobs' log and metric files older than this are removed; 0 = no age limit. YAML key `retention`. */
+    readonly retentionMs: number;
+    /** All persist files together stay under this; the oldest finished jobs' files go first. 0 = no limit. */
+    readonly maxTotalBytes: number;
+  };
   /** Keys Joblet has that we read but do not implement (e.g. `cgroup`, `grpc.maxRecvMsgSize`); the daemon warns. */
   readonly ignoredKeys: readonly string[];
 }
@@ -89,7 +102,7 @@ type Section = { fields: Field[]; jobletOnly?: string[] };
 
 const MiB = 1024 * 1024;
 
-export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'storage' | 'isolation' | 'state', Section> = {
+export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'storage' | 'isolation' | 'state' | 'persist', Section> = {
   server: {
     fields: [
       { key: 'address', default: '0.0.0.0', rule: r.host() },
@@ -111,6 +124,8 @@ export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'st
       { key: 'maxCpuPercent', default: 10000, rule: r.int(1, 10000) },
       // The job is slowed, never stopped, while its supervisor writes; this only bounds the disk.
       { key: 'maxOutputBytes', default: 1024 * MiB, rule: r.int(1) },
+      // Each sample is one small event per job; below 100 ms they would crowd the log.
+      { key: 'metricsInterval', as: 'metricsIntervalMs', default: '5s', rule: r.durationOrOff(100) },
     ],
     jobletOnly: ['defaultCpuLimit', 'defaultMemoryLimit', 'defaultIoLimit', 'cleanupTimeout', 'validateCommands'],
   },
@@ -130,6 +145,9 @@ export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'st
     fields: [
       { key: 'dataDir', default: DEFAULT_DATA_DIR, rule: r.absolutePath() },
       { key: 'snapshotEvery', default: 10000, rule: r.int(1) },
+      // Output the persist service has stored leaves the log (docs/decisions/0013); 0 turns it off.
+      { key: 'compactInterval', as: 'compactIntervalMs', default: '30s', rule: r.durationOrOff(1000) },
+      { key: 'compactEveryBytes', default: 64 * MiB, rule: r.int(0) },
     ],
   },
   isolation: {
@@ -159,6 +177,15 @@ export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'st
     // Joblet's IPC socket and buffer (our State service talks over the fork IPC channel) and its
     // `storage.dynamodb` block (ours is `state.dynamodb`, see docs/operations.md).
     jobletOnly: ['socket', 'buffer_size', 'reconnect_delay', 'storage'],
+  },
+  persist: {
+    fields: [
+      // Docker keeps a container's logs until the container is removed and Nomad until its
+      // allocation is garbage-collected; neither forgets a finished task's logs within days. A week
+      // covers a post-mortem after a weekend; 10 GiB holds ten jobs at the default 1 GiB output cap.
+      { key: 'retention', as: 'retentionMs', default: '7d', rule: r.duration() },
+      { key: 'maxTotalBytes', default: 10 * 1024 * MiB, rule: r.int(0) },
+    ],
   },
 };
 

@@ -2,7 +2,7 @@
 //   time  position  type  job  caller  summary
 // Pure: the event in, text out. Secret values are never in an event (decision 0002) and output
 // bytes are shown as a length, so a line is safe to paste into a bug report.
-import type { JobEvent } from './jobEvents.js';
+import type { JobEvent, JobOutputWritten, MetricsSample } from './jobEvents.js';
 import type { RejectedCaller } from './requestRejected.js';
 
 const COMMAND_WIDTH = 80;
@@ -11,6 +11,11 @@ const MESSAGE_WIDTH = 200;
 /** The identity an event records, if any (job events written by the daemon itself have none). */
 export function callerOf(event: JobEvent): RejectedCaller | undefined {
   return 'by' in event ? event.by : undefined;
+}
+
+/** How many bytes of output an event stands for: a compacted one keeps the count, not the bytes. */
+export function outputBytes(event: JobOutputWritten): number {
+  return event.compactedBytes ?? event.data.length;
 }
 
 /** `cn/role`, or `-` for events without a caller. */
@@ -39,12 +44,13 @@ export function summarizeEvent(event: JobEvent): string {
     case 'JobQueued': return 'waiting for a free slot';
     case 'JobLaunching': return 'launching';
     case 'JobStarted': return `pid ${event.pid}`;
-    case 'JobOutputWritten': return `${event.stream} ${event.data.length} bytes`;
+    case 'JobOutputWritten': return `${event.stream} ${outputBytes(event)} bytes${event.compactedBytes !== undefined ? ' (compacted: stored by the persist service)' : ''}`;
     case 'JobStopRequested': return `stop requested (${event.reason})`;
     case 'JobFinished': return `${event.status} exit ${event.exitCode}${event.reason ? `: ${clip(event.reason, MESSAGE_WIDTH)}` : ''}`;
     case 'JobCanceled': return 'canceled before it ran';
     case 'JobDeleted': return 'deleted';
     case 'RequestRejected': return `${event.method} ${event.code}: ${clip(event.message, MESSAGE_WIDTH)}`;
+    case 'JobMetricsSampled': return summarizeSample(event.sample);
     case 'JobImported': return `${event.job.status} from ${event.source} (its position ${event.sourcePosition}, epoch ${event.sourceEpoch})`;
     default: {
       const unknown: never = event;
@@ -58,6 +64,14 @@ export function formatEventLine(position: number, event: JobEvent, jobWidth = 8)
   const time = Number.isFinite(event.at) ? new Date(event.at).toISOString() : String(event.at);
   const job = event.jobId ? event.jobId.slice(0, jobWidth) : '-';
   return [time, `#${position}`, event.type.padEnd(16), job.padEnd(Math.min(jobWidth, 36)), callerLabel(event), summarizeEvent(event)].join('  ');
+}
+
+/** `cpu 49.8% mem 12.0/64.0 MiB io r0 w4096 pids 3`, and net where the job has its own namespace. */
+function summarizeSample(s: MetricsSample): string {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  const mem = s.memoryLimitBytes > 0 ? `${mib(s.memoryBytes)}/${mib(s.memoryLimitBytes)} MiB` : `${mib(s.memoryBytes)} MiB`;
+  const net = s.netRecvBytes !== undefined ? ` net rx${s.netRecvBytes} tx${s.netSentBytes ?? 0}` : '';
+  return `cpu ${s.cpuPercent.toFixed(1)}% mem ${mem} peak ${mib(s.memoryPeakBytes)} MiB io r${s.ioReadBytes} w${s.ioWriteBytes} pids ${s.pids}${net}`;
 }
 
 function clip(text: string, max: number): string {
