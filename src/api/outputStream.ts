@@ -49,6 +49,7 @@ export interface OutputStreamDeps {
 // Positions read from the log per pass. Output events are at most 64 KiB (SPOOL_CHUNK), so a
 // stalled reader holds at most ~2 MiB of events here, however far behind it is.
 const LOG_WINDOW = 32;
+const QUIET_WINDOWS_PER_YIELD = 64;
 // A compacted event the history does not hold yet: how often and how long to ask again before
 // giving up (the persist service may be restarting; compaction only runs behind its checkpoint).
 const HISTORY_RETRIES = 10;
@@ -74,9 +75,11 @@ export class OutputStreams {
     });
     cancelled.addEventListener('abort', end);
     this.open.add(stop);
+    let cut = false;
     try {
       if (this.d.commands.table.get(q.jobId) === undefined) deleted = true;
       else await this.deliver(q, send, stop.signal);
+      cut = stop.signal.aborted || this.d.store.isClosed;
     } catch (err) {
       // Reading a deleted job's history may fail as its files go; the deletion is the news.
       if (!deleted) throw err;
@@ -85,12 +88,13 @@ export class OutputStreams {
       cancelled.removeEventListener('abort', end);
       this.open.delete(stop);
     }
-    if (deleted && !cancelled.aborted) {
-      throw new DomainError('NOT_FOUND', `job ${q.jobId} was deleted while its output was being read; the output sent is incomplete`);
-    }
+    if (cancelled.aborted) return;
+    if (deleted) throw new DomainError('NOT_FOUND', `job ${q.jobId} was deleted while its output was being read; the output sent is incomplete`);
+    // Cut short by shutdown: say so, or `rnx job log ID > out` would exit 0 with part of the output.
+    if (cut) throw new DomainError('UNAVAILABLE', `joblet is shutting down: the output of job ${q.jobId} was not sent to its end; read it again once the daemon is back`);
   }
 
-  /** Ends every open read (the server is shutting down). */
+  /** Ends every open read with UNAVAILABLE (the server is shutting down). */
   closeAll(): void {
     for (const stop of [...this.open]) stop.abort();
   }
@@ -194,6 +198,7 @@ export class OutputStreams {
     const { store, commands } = this.d;
     let pos = from;
     let endsJob = false;
+    let quiet = 0;
     const stopped = aborted(stop);
     while (!stop.aborted && !store.isClosed) {
       const last = store.lastPosition;
@@ -221,8 +226,12 @@ export class OutputStreams {
         }
       }
       pos = to + 1;
-      // Let appends and other calls run between windows of a long history.
-      await new Promise((r) => setImmediate(r));
+      // Let appends and other calls run between windows of a long history (and now and then
+      // while skipping windows that hold other jobs' events only).
+      if (batch.length > 0 || ++quiet >= QUIET_WINDOWS_PER_YIELD) {
+        quiet = 0;
+        await new Promise((r) => setImmediate(r));
+      }
     }
     return { ended: false };
   }

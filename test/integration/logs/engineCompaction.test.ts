@@ -201,6 +201,20 @@ test('deleting the job while a reader is stuck behind a full client ends it with
   } finally { w.remove(); }
 });
 
+test('shutdown (closeAll) ends an open follower with UNAVAILABLE, not a clean end', async () => {
+  const w = await world();
+  try {
+    await live(w, 0);
+    const r = read(w);
+    await until(() => r.got.length === 1);
+    w.outputs.closeAll();
+    let err: unknown;
+    try { await r.done; } catch (e) { err = e; }
+    assert.ok(err instanceof DomainError && err.code === 'UNAVAILABLE', String(err));
+    assert.match((err as Error).message, 'shutting down');
+  } finally { w.remove(); }
+});
+
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
