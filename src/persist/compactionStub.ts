@@ -21,7 +21,10 @@ export function stubFor<E extends { type: string }>(event: E): E | undefined {
   const e = event as unknown as OutputLike;
   if (e.type !== COMPACTABLE_TYPE || e.compactedBytes !== undefined) return undefined;
   if (!(e.data instanceof Uint8Array) || e.data.length === 0) return undefined;
-  return { ...event, data: new Uint8Array(0), compactedBytes: e.data.length };
+  const stub = { ...event, data: new Uint8Array(0), compactedBytes: e.data.length };
+  // An event that would not make a legal stub (no job, no stream) stays whole: verify would
+  // otherwise report the stub as forged.
+  return eventProblem(stub) === undefined ? stub : undefined;
 }
 
 /** Whether stored event bytes carry the stub marker (`c: 1` in the envelope). */
@@ -46,7 +49,11 @@ export function stubProblem(bytes: Uint8Array): string | undefined {
   }
   if (env === null || typeof env !== 'object' || env.c !== 1) return 'it is not marked as a compaction stub';
   if (typeof env.v !== 'number') return 'its envelope has no schema version';
-  const e = env.e as (OutputLike & { jobId?: unknown; stream?: unknown; at?: unknown }) | null;
+  return eventProblem(env.e);
+}
+
+function eventProblem(event: unknown): string | undefined {
+  const e = event as (OutputLike & { jobId?: unknown; stream?: unknown; at?: unknown }) | null;
   if (e === null || typeof e !== 'object') return 'its envelope holds no event';
   if (e.type !== COMPACTABLE_TYPE) return `a ${String(e.type)} event is marked compacted (only ${COMPACTABLE_TYPE} may be)`;
   if (!(e.data instanceof Uint8Array) || e.data.length !== 0) return 'a compaction stub must have empty data';
