@@ -19,7 +19,11 @@ function rnx(args: string[], role: TestRole = 'admin'): Promise<Result> {
   });
 }
 
-const idOf = (r: Result) => /^ID: ([0-9a-f-]{36})$/m.exec(r.out)?.[1] ?? assert.unreachable(`no ID line in ${r.out}${r.err}`);
+function idOf(r: Result): string {
+  const id = /^ID: ([0-9a-f-]{36})$/m.exec(r.out)?.[1];
+  if (!id) throw new Error(`no ID line in ${r.out}${r.err}`);
+  return id;
+}
 
 test.before(async () => { d = await startTestDaemon({ configYaml: 'joblet:\n  metricsInterval: 1s\n' }); });
 test.after(async () => { await d?.close(); });
