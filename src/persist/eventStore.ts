@@ -192,6 +192,12 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     });
   }
 
+  /** The position of a job's first event, 0 when it has none; leaves no cursor open (see read). */
+  firstPositionOf(jobId: string): number {
+    for (const key of this.byJob.getKeys({ start: [jobId, 1], end: [jobId, Number.MAX_SAFE_INTEGER], limit: 1 })) return key[1];
+    return 0;
+  }
+
   subscribe(from: number, handler: (e: StoredEvent<E>) => void | Promise<void>, opts?: SubscribeOptions): Subscription {
     if (this.closing) throw new Error(`event log ${this.file}: subscribe after close`);
     const cursor = new Cursor<E>(this, from, handler, opts?.jobId, (c) => this.cursors.delete(c));

@@ -45,6 +45,24 @@ test('200 MB of output, compact, 200 MB more, compact: the file grows far less t
   } finally { await s.close(); }
 });
 
+test('reads that stop early (for..of with break, firstPositionOf) pin no pages: freed space is still reused', async () => {
+  const dir = freshDir();
+  const s = outputLog(dir);
+  try {
+    await writeOutputLog(s, 32 * MiB, 0);
+    // What daemon readers do between compactions: look up a job's first event, stop a scan early.
+    assert.is(s.firstPositionOf('job-0-1'), 2);
+    assert.is(s.firstPositionOf('no-such-job'), 0);
+    for (const e of s.readJob('job-0-2')) { assert.ok(e.position > 0); break; }
+    for (const e of s.read(10)) { assert.is(e.position, 10); break; }
+    await s.compactOutput(s.lastPosition);
+    await writeOutputLog(s, 32 * MiB, 1);
+    await s.compactOutput(s.lastPosition);
+    const size = fileSize(dir);
+    assert.ok(size < 48 * MiB, `events.mdb is ${(size / MiB).toFixed(1)} MiB after 2 x 32 MiB of output`);
+  } finally { await s.close(); }
+});
+
 /** Runs `joblet replay` in-process and returns its exit status and what it printed. */
 async function replay(opts: Parameters<typeof runReplay>[0]): Promise<{ code: number; text: string }> {
   const chunks: Buffer[] = [];
