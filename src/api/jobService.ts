@@ -28,6 +28,8 @@ export interface JobServiceDeps {
   runContext: () => RunContext;
   /** Where output compacted out of the log lives (the persist service); LOG_ONLY_HISTORY when absent. */
   outputHistory?: OutputHistory;
+  /** Aborted when the server shuts down, so open StreamJobMetrics calls end (metricsRpcs.ts). */
+  shutdown?: AbortSignal;
 }
 
 const SERVICE = 'joblet.JobService';
@@ -41,7 +43,7 @@ export function jobServiceHandlers(m: Middleware, d: JobServiceDeps,
   const now = () => Date.now();
 
   return {
-    ...metricsHandlers(m, { store: d.store, table }),
+    ...metricsHandlers(m, { store: d.store, table, ...(d.shutdown ? { shutdown: d.shutdown } : {}) }),
     RunJob: m.unary(SERVICE, 'RunJob', async (req: RunJobRequest__Output, { caller }) => {
       const uploads = req.uploads.map((u) => ({ path: u.path, size: u.content.length, mode: u.mode, isDirectory: u.is_directory }));
       const { spec, scheduledAt } = validateRunRequest({

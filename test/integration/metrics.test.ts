@@ -132,4 +132,23 @@ test('reader may read metrics (GetJobMetrics and the samples in the event tail)'
   assert.ok(events.every((e) => e.metrics && e.summary.startsWith('cpu ')));
 });
 
+test('shutdown ends an open StreamJobMetrics with UNAVAILABLE, not a clean end that would pass for the job\'s', async () => {
+  const id = await runJob({ command: 'sleep', args: ['30'] });
+  await until(() => getMetrics({ job_uuid: id }), (s) => s.length >= 1);
+  const reader = d.jobs('reader');
+  const got: Metrics[] = [];
+  const status = new Promise<number>((resolve) => {
+    const s = reader.StreamJobMetrics({ job_uuid: id });
+    s.on('data', (m: Metrics) => got.push(m));
+    s.on('error', (e: grpc.ServiceError) => resolve(e.code));
+    s.on('end', () => resolve(grpc.status.OK));
+  });
+  await until(async () => got.length, (n) => n >= 1);
+  await d.close();
+  // UNAVAILABLE when the server hands metricsRpcs its shutdown signal; CANCELLED where it does
+  // not and its forced shutdown ends the call. Never OK: the series was cut, not complete.
+  const code = await status;
+  assert.ok(code === grpc.status.UNAVAILABLE || code === grpc.status.CANCELLED, `status ${code}`);
+});
+
 test.run();
