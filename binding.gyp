@@ -26,6 +26,14 @@
         "native/spool.c"
       ],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+    },
+    {
+      # Started once by the daemon; forks and execs each job's launcher off the daemon's thread
+      # (native/spawner.c, docs/decisions/0014).
+      "target_name": "joblet-spawner",
+      "type": "executable",
+      "sources": ["native/spawner.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     }
   ]
 }

@@ -20,9 +20,10 @@ if (!existsSync(stamp) || mtime(join(root, 'package-lock.json')) > mtime(stamp))
   run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts=false']);
 }
 
-// 2. the C launcher (node-gyp builds it as an executable target of binding.gyp).
-const launcher = join(root, 'build', 'Release', 'joblet-launcher');
-if (newest(join(root, 'native')) > mtime(launcher) || mtime(join(root, 'binding.gyp')) > mtime(launcher)) {
+// 2. the C launcher and the daemon's spawner (node-gyp builds both as executable targets of
+// binding.gyp); the older of the two decides.
+const built = Math.min(...['joblet-launcher', 'joblet-spawner'].map((name) => mtime(join(root, 'build', 'Release', name))));
+if (newest(join(root, 'native')) > built || mtime(join(root, 'binding.gyp')) > built) {
   run('npx', ['--no-install', 'node-gyp', 'rebuild', '--silent']);
 }
 

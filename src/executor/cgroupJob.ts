@@ -18,7 +18,8 @@ export interface Sampling { sampler: MetricsSampler; fresh: boolean }
 
 /**
  * Runs `start(cgroup)` once the cgroup exists (undefined: an adopted job whose cgroup is already
- * gone) and wraps its JobProcess: the last observation waits for the cgroup's kill and removal,
+ * gone) and wraps its JobProcess: the last observation waits until nothing is left in the cgroup
+ * (`finished` also for the dirs' removal),
  * and, after a normal exit, for the exit sample that `sampling` takes before that removal.
  */
 export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<JobCgroup | undefined>, memoryLimited: boolean,
@@ -40,11 +41,16 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
     }
     if (cg) {
       const oom = await cg.oomKilled().catch(() => false);
-      await cg.kill().catch(() => undefined);     // daemonized leftovers die with the job
-      await cg.remove().catch(() => undefined);
+      // Init's death took every process of the job's pid namespace along, so the cgroup is
+      // normally empty by now: one read says so, and the freeze/kill/thaw round is skipped.
+      // Daemonized leftovers, if the kernel still counts any, die with the job.
+      if (!(cg.empty?.() ?? false)) await cg.kill().catch(() => undefined);
       if (oom && o.type === 'exited') last = { ...o, oomKilled: true };
     }
+    // The end is reported once nothing of the job runs; removing the empty dirs follows it
+    // (`finished` still waits for that, so a closed executor leaves no dir behind).
     await emit(last);
+    if (cg) await cg.remove().catch(() => undefined);
     resolveFinished();
   };
   const forward: Emit = (o) => (o.type === 'exited' || o.type === 'startFailed' || o.type === 'lost' ? finish(o) : emit(o));

@@ -1,19 +1,16 @@
-// One job = one joblet-launcher process, its supervisor. The supervisor is spawned detached (its
-// own session, nothing tying its life to ours), so a daemon that dies or restarts leaves the job
+// One job = one joblet-launcher process, its supervisor. The spawner (spawner.ts) starts it in its
+// own session, nothing tying its life to ours, so a daemon that dies or restarts leaves the job
 // running; what the job prints and how it ends reach us through the supervisor's files
 // (jobTail.ts), never through pipes that would die with us.
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { KILL_CONTROL_SIGNAL, launcherArgs, signalNumber } from './launcherProtocol.js';
 import { tailJob, type JobTail, type SupervisorHandle } from './jobTail.js';
-import { readSupervisorId, supervisorAlive, type SupervisorId } from './supervisorFiles.js';
+import { supervisorAlive, type SupervisorId } from './supervisorFiles.js';
 import { SPOOL_START } from './spool.js';
+import type { Spawner } from './spawner.js';
 import type { LaunchSpec, Observation, StopSignal } from './types.js';
 
 /** How long a launcher gets to act on the kill control signal before it is SIGKILLed itself. */
 export const HARD_KILL_AFTER_MS = 2000;
-/** The most of the launcher's own stderr kept for a failed start's reason. */
-const STDERR_KEEP = 4096;
 
 export interface JobProcess {
   readonly jobId: string;
@@ -28,38 +25,19 @@ export interface JobProcess {
 
 type Emit = (o: Observation) => Promise<void>;
 
-export function spawnJob(launcherPath: string, spec: LaunchSpec & { stateDir: string }, emit: Emit): JobProcess {
+export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpec & { stateDir: string }, emit: Emit): JobProcess {
   const { jobId } = spec;
-  let child: ChildProcess;
-  try {
-    // stdout is unused (the job's output goes to the spool); stderr carries the launcher's own
-    // errors from before its state dir was open, the only ones its status file cannot hold
-    child = spawn(launcherPath, launcherArgs(spec), { env: spec.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  } catch (err) {
-    // spawn throws synchronously on arguments it rejects (a NUL byte in an env value or argument)
-    const finished = Promise.resolve().then(() => emit({ type: 'startFailed', jobId, reason: `spawn ${launcherPath}: ${(err as Error).message}`, at: Date.now() }));
-    return { jobId, signal: () => false, terminate: () => finished, detach: () => undefined, finished };
-  }
-  let stderr = '';
-  const errStream = child.stderr as Readable;
-  errStream.setEncoding('utf8');
-  errStream.on('data', (s: string) => { if (stderr.length < STDERR_KEEP) stderr += s.slice(0, STDERR_KEEP - stderr.length); });
-  errStream.on('error', () => undefined);
-  let spawnError: string | undefined;
-  // 'error' without a pid: the launcher itself could not be executed (not built, not executable)
-  child.on('error', (err: NodeJS.ErrnoException) => {
-    if (child.pid === undefined) spawnError = `spawn ${launcherPath}: ${err.code ?? err.message} (build it with npx node-gyp rebuild)`;
-  });
-
-  const exited = () => child.exitCode !== null || child.signalCode !== null || spawnError !== undefined;
+  // its stdout is unused (the job's output goes to the spool); its stderr carries the launcher's
+  // own errors from before its state dir was open, the only ones its status file cannot hold
+  const sup = spawner.spawn([launcherPath, ...launcherArgs(spec)], spec.env);
   const handle: SupervisorHandle = {
-    alive: () => !exited(),
+    alive: () => sup.alive(),
     vanished(jobStarted): Observation {
       const at = Date.now();
-      const code = child.exitCode;
-      const sig = child.signalCode;
-      if (spawnError) return { type: 'startFailed', jobId, reason: spawnError, at };
-      const said = stderr.trim().split('\n').find((l) => l.startsWith('error '));
+      const end = sup.end ?? { code: null, signal: null, stderr: '' };
+      if (end.spawnError) return { type: 'startFailed', jobId, reason: end.spawnError, at };
+      const said = end.stderr.trim().split('\n').find((l) => l.startsWith('error '));
+      const { code, signal: sig } = end;
       if (!jobStarted) {
         if (said) return { type: 'startFailed', jobId, reason: said.slice('error '.length), at };
         return { type: 'startFailed', jobId, reason: sig ? `launcher killed by ${sig} before the job started` : `launcher exited with code ${code} before the job started`, at };
@@ -68,14 +46,10 @@ export function spawnJob(launcherPath: string, spec: LaunchSpec & { stateDir: st
       if (sig) return { type: 'exited', jobId, exitCode: 128 + (signalNumber(sig) ?? 0), signal: sig, at };
       return { type: 'lost', jobId, reason: `supervisor exited with code ${code} without the job's status`, at };
     },
-    // 'close': the launcher exited and its stderr reached EOF, so its last words are in `stderr`
-    onWake: (wake) => { child.on('close', wake); child.on('error', wake); },
+    onWake: (wake) => sup.onEnd(wake),
   };
   const tail = tailJob({ jobId, stateDir: spec.stateDir, from: SPOOL_START, startedKnown: false, handle, emit });
-  return control(jobId, tail, {
-    kill: (sig) => (!exited() && child.kill(sig)),
-    detach: () => { errStream.destroy(); child.unref(); },
-  });
+  return control(jobId, tail, { kill: (sig) => sup.kill(sig), detach: () => undefined });
 }
 
 /** Re-attaches to a supervisor an earlier daemon spawned (the caller checked its files). */

@@ -155,14 +155,22 @@ export function tailJob(opts: TailOptions): JobTail {
       if (!alive) await settle(handle.vanished(startedSent));
       return;
     }
+    // 'started' is handed on without waiting for its fsync: the log appends in emit order, so
+    // the output and the end that follow can share its commit (a job as short as /bin/true then
+    // costs one fsync round trip after its launch, not two). The step still ends only after it.
+    let starting: Promise<void> | undefined;
     if (!startedSent) {
       startedSent = true;
-      await emit({ type: 'started', jobId, pid: st.started, at: st.at });
+      starting = emit({ type: 'started', jobId, pid: st.started, at: st.at });
     }
-    await drain();
-    if (detached) return;
-    if (st.final) return settle(finalObservation(jobId, st));
-    if (!alive) return settle(handle.vanished(true));
+    try {
+      await drain();
+      if (detached) return;
+      if (st.final) return await settle(finalObservation(jobId, st));
+      if (!alive) return await settle(handle.vanished(true));
+    } finally {
+      await starting;
+    }
   };
 
   const run = async () => {

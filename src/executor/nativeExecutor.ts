@@ -7,6 +7,7 @@ import { adoptJob, spawnJob, type JobProcess } from './jobProcess.js';
 import { defaultLauncherPath } from './launcherPath.js';
 import { inCgroup } from './cgroupJob.js';
 import { MetricsSampler } from './metricsSampler.js';
+import { defaultSpawnerPath, Spawner } from './spawner.js';
 import { checkStateDir } from './stateDirCheck.js';
 import type { CgroupDriver } from './cgroups/types.js';
 import type { AttachSpec, Executor, LaunchSpec, Observation, ObservationListener, StopSignal } from './types.js';
@@ -14,6 +15,8 @@ import type { AttachSpec, Executor, LaunchSpec, Observation, ObservationListener
 export interface NativeExecutorOptions {
   /** the joblet-launcher binary; default: build/Release/joblet-launcher of this package */
   launcherPath?: string;
+  /** the joblet-spawner binary that starts every launcher; default: next to the default launcher */
+  spawnerPath?: string;
   /** puts each job that has `limits` in its own cgroup; without it, limits are refused */
   cgroups?: CgroupDriver;
   /** ms between resource samples of each job with a cgroup; 0: only the one at exit; absent: none */
@@ -22,6 +25,8 @@ export interface NativeExecutorOptions {
 
 export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor {
   const launcherPath = opts.launcherPath ?? defaultLauncherPath();
+  // started at the first launch; a re-attach needs none
+  const spawner = new Spawner(opts.spawnerPath ?? defaultSpawnerPath());
   const jobs = new Map<string, JobProcess>();
   const listeners: ObservationListener[] = [];
   let closed = false;
@@ -70,8 +75,8 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
       const driver = opts.cgroups;
       register(spec.jobId, () => (spec.limits && driver
         ? inCgroup(spec.jobId, driver, driver.create(spec.jobId, spec.limits), spec.limits.memoryMb > 0,
-          (cg, forward) => spawnJob(launcherPath, { ...full, cgroupDirs: cg!.dirs }, forward), emit, sampler && { sampler, fresh: true })
-        : spawnJob(launcherPath, full, emit)), cleanup);
+          (cg, forward) => spawnJob(spawner, launcherPath, { ...full, cgroupDirs: cg!.dirs }, forward), emit, sampler && { sampler, fresh: true })
+        : spawnJob(spawner, launcherPath, full, emit)), cleanup);
     },
 
     async attach(spec: AttachSpec): Promise<'attached' | 'absent'> {
@@ -114,10 +119,12 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
 
     async close({ stopJobs = false }: { stopJobs?: boolean } = {}): Promise<void> {
       closed = true;
-      sampler?.close();
+      // jobs stopped here still get their exit sample; the rest stop being sampled
       if (stopJobs) await Promise.all([...jobs.values()].map((j) => j.terminate(0)));
+      sampler?.close();
       for (const j of jobs.values()) j.detach();
       jobs.clear();
+      spawner.close();
     },
   };
 }

@@ -1,8 +1,11 @@
 // Reading and writing cgroup interface files. Every function takes the cgroup dir as a parameter
 // (DESIGN.md: "cgroup writers take their directory as a parameter"), so the same code runs against
 // the real hierarchy and against temp-dir fixtures made of plain files.
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+// The I/O is synchronous: cgroupfs lives in kernel memory and never waits for a disk, so a sync
+// read or write costs a few microseconds, where the promise API spends four thread-pool round
+// trips (open, fstat, read, close) and their callbacks on the daemon's thread for each file.
+// The functions stay async-shaped so callers need not care.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -32,7 +35,7 @@ export class CgroupError extends Error {
 export async function writeCgroupFile(dir: string, file: string, value: string): Promise<void> {
   const path = join(dir, file);
   try {
-    await writeFile(path, value);
+    writeFileSync(path, value);
   } catch (err) {
     throw new CgroupError('write', path, errno(err), errno(err) === 'EINVAL' ? `value ${JSON.stringify(value)} rejected` : undefined);
   }
@@ -40,8 +43,12 @@ export async function writeCgroupFile(dir: string, file: string, value: string):
 
 /** The file's text, or undefined when it does not exist (a controller that is absent). */
 export async function readCgroupFile(dir: string, file: string): Promise<string | undefined> {
+  return readCgroupFileSync(dir, file);
+}
+
+export function readCgroupFileSync(dir: string, file: string): string | undefined {
   try {
-    return await readFile(join(dir, file), 'utf8');
+    return readFileSync(join(dir, file), 'utf8');
   } catch (err) {
     if (errno(err) === 'ENOENT' || errno(err) === 'ENODEV') return undefined;
     throw new CgroupError('read', join(dir, file), errno(err));

@@ -37,6 +37,13 @@ export interface JobCgroup {
   readonly unenforced: string[];
   /** SIGKILLs every process of the job; resolves once cgroup.procs is empty everywhere */
   kill(): Promise<void>;
+  /**
+   * true only when the kernel's hierarchical count says no process is left (v1 pids.current,
+   * v2 cgroup.events "populated 0"); false while one is, or when it cannot tell (then kill()).
+   * One synchronous read: the exit path uses it to skip kill() of an already empty job. A
+   * JobCgroup without it (a stand-in in tests) is always killed.
+   */
+  empty?(): boolean;
   stats(): Promise<CgroupStats>;
   /** true once the kernel OOM-killed a process of the job (source: driver.detectedFacts().oomSource) */
   oomKilled(): Promise<boolean>;

@@ -3,9 +3,8 @@
 // cpuset dirs are made only for pinned jobs: an unpinned job stays in the parent's cpuset and
 // skips two writes and one cgroup.procs write on the launch path.
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CgroupError } from './cgroupFiles.js';
+import { CgroupError, readCgroupFileSync } from './cgroupFiles.js';
 import { checkEnforceable, dataDevice, ioDevicesFor, listJobIds, neededControllers, sweepOrphans } from './driverCommon.js';
 import { killByFreezerV1, killBySignalLoop } from './killCgroup.js';
 import { removeCgroupDir } from './removeCgroup.js';
@@ -79,6 +78,11 @@ export function createV1Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
         if (freezer && existsSync(freezer)) await killByFreezerV1(freezer, dirs, killTimeoutMs);
         else await killBySignalLoop(dirs.filter((d) => existsSync(d)), killTimeoutMs);
       },
+      // pids.current counts the whole subtree; without the pids controller nothing does in one read
+      empty: () => {
+        const pids = byController.get('pids');
+        return pids !== undefined && readCgroupFileSync(pids, 'pids.current')?.trim() === '0';
+      },
       stats: () => readStatsV1({ cpuacct: byController.get('cpuacct'), memory: byController.get('memory'), blkio: byController.get('blkio'), pids: byController.get('pids') }),
       oomKilled: async () => { const m = byController.get('memory'); return m ? oomKilledV1(m) : false; },
       remove: async () => { for (const d of dirs) await removeCgroupDir(d); },
@@ -97,7 +101,7 @@ export function createV1Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
       // Step 1: one dir per hierarchy (co-mounted controllers share one).
       for (const dir of new Set(byController.values())) {
         try {
-          await mkdir(dir);
+          mkdirSync(dir);  // cgroupfs: no disk behind it, a sync mkdir is a few microseconds
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code ?? String(err);
           throw new CgroupError('mkdir', dir, code, code === 'EEXIST' ? `a cgroup for job ${jobId} already exists: run cleanupOrphans at start` : code === 'ENOENT' ? 'the job-parent dir is gone: restart the daemon to recreate it' : undefined);

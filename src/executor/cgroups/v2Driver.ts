@@ -4,9 +4,8 @@
 // job-parent. The job-parent holds no processes: the "no internal process" rule allows controllers
 // only in cgroups whose processes live in leaves.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CgroupError, hasFile } from './cgroupFiles.js';
+import { CgroupError, hasFile, readCgroupFileSync } from './cgroupFiles.js';
 import { checkEnforceable, dataDevice, ioDevicesFor, listJobIds, neededControllers, sweepOrphans } from './driverCommon.js';
 import { killByCgroupKill, killByFreezeV2, killBySignalLoop } from './killCgroup.js';
 import { removeCgroupDir } from './removeCgroup.js';
@@ -75,6 +74,7 @@ export function createV2Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
         else if (kill === 'cgroup.freeze') await killByFreezeV2(dir, killTimeoutMs);
         else await killBySignalLoop([dir], killTimeoutMs);
       },
+      empty: () => /^populated 0$/m.test(readCgroupFileSync(dir, 'cgroup.events') ?? ''),
       stats: () => readStatsV2(dir),
       oomKilled: () => oomKilledV2(dir),
       remove: () => removeCgroupDir(dir),
@@ -89,7 +89,7 @@ export function createV2Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
     const devices = enabled.has('io') ? ioDevicesFor(limits, disk) : [];
     const dir = join(root, jobId);
     try {
-      await mkdir(dir);
+      mkdirSync(dir);  // cgroupfs: no disk behind it, a sync mkdir is a few microseconds
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       throw new CgroupError('mkdir', dir, code, code === 'EEXIST' ? `a cgroup for job ${jobId} already exists: run cleanupOrphans at start` : code === 'ENOENT' ? 'the job-parent dir is gone: restart the daemon to recreate it' : undefined);

@@ -101,6 +101,20 @@ export function driverSuite(env: SuiteEnv): void {
     } finally { await cg.remove(); }
   });
 
+  kernelTest('empty() is false while a process is in the job and true once it is gone', async () => {
+    const cg = await env.driver.create(id('empty'), env.limits);
+    try {
+      // v1 answers from pids.current: a driver without the pids controller cannot tell (false)
+      const tells = env.driver.version === 'v2' || env.driver.detectedFacts().controllers.includes('pids');
+      assert.is(cg.empty?.(), tells);
+      const p = await spawnInCgroup(cg.dirs, 'exec sleep 300');
+      assert.is(cg.empty?.(), false);
+      p.child.kill('SIGKILL');
+      await p.exited;  // reaped: the kernel no longer counts it
+      assert.is(cg.empty?.(), tells);
+    } finally { await cg.remove(); }
+  });
+
   t('remove leaves nothing and is idempotent; kill after remove is a no-op', async () => {
     const cg = await env.driver.create(id('remove'), env.limits);
     await cg.kill();

@@ -1,0 +1,244 @@
+/*
+ * joblet-spawner: a small process the daemon starts once and asks to start each job's supervisor
+ * (docs/decisions/0014). Node's child_process.spawn forks the whole daemon on its main thread,
+ * and that costs more the bigger the daemon is (0.8 ms at 49 MiB, 5.5 ms at 203 MiB RSS); this
+ * process is ~1 MiB, so its fork is cheap, and the fork and exec run here, beside the daemon's
+ * thread, not on it.
+ *
+ * Protocol, over the stdin and stdout the daemon gives us (a unix stream socket each way):
+ *   request  u32 length (little endian), then that many bytes:
+ *              'S' u32 argc u32 envc, then argc + envc NUL-terminated strings: the program
+ *                  (argv[0] is the program's path), its args, its environment
+ *              'K' u32 pid u32 signal: kill(2) one of our children that we have not reaped yet
+ *   replies  one line each:
+ *              `spawned <pid>` or `refused <errno>`, one per 'S', in request order
+ *              `exit <pid> <code|-1> <signal|0> <exec errno|0> <stderr as hex, or ->` when a
+ *              child ends; its stderr (the launcher's own errors from before its state dir was
+ *              open) travels here because nothing else carries it, at most STDERR_KEEP bytes
+ *
+ * Children run in their own session (setsid), like `detached` spawns: no terminal signal and no
+ * death of ours reaches them. We stay their parent only to reap them and report their ends; at
+ * EOF on stdin (the daemon stopped or died) we exit, and they are reparented and keep running.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_FRAME (64u << 20) /* far above ARG_MAX: a frame this big is a broken daemon */
+#define STDERR_KEEP 4096
+
+struct child {
+  pid_t pid;
+  int exec_fd; /* close-on-exec pipe: EOF means exec succeeded, 4 bytes are its errno */
+  int err_fd;  /* the child's stderr, read when it ends */
+};
+
+static struct child *children;
+static size_t n_children, cap_children;
+static int null_fd = -1;
+
+__attribute__((noreturn)) static void die(const char *what, int err) {
+  dprintf(STDERR_FILENO, "joblet-spawner: %s: %s\n", what, strerror(err));
+  exit(1);
+}
+
+static void write_all(const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(STDOUT_FILENO, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) exit(0); /* the daemon is gone: our children keep running without us */
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+static struct child *find(pid_t pid) {
+  for (size_t i = 0; i < n_children; i++)
+    if (children[i].pid == pid) return &children[i];
+  return NULL;
+}
+
+/* In the child, between fork and exec: what a detached spawn gives a process, nothing more. */
+__attribute__((noreturn)) static void exec_child(char **argv, char **envp, int err_w, int exec_w) {
+  setsid();
+  sigset_t none;
+  sigemptyset(&none);
+  signal(SIGPIPE, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  dup2(null_fd, STDIN_FILENO);
+  dup2(null_fd, STDOUT_FILENO);
+  dup2(err_w, STDERR_FILENO);
+  /* every other fd (the daemon's sockets, other children's pipes) closes at exec; exec_w too,
+   * which is how we learn that exec succeeded */
+  close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  execve(argv[0], argv, envp);
+  int err = errno;
+  if (write(exec_w, &err, sizeof err) < 0) { /* nothing left to tell it with */ }
+  _exit(127);
+}
+
+static void spawn_one(const char *body, uint32_t len) {
+  uint32_t argc, envc;
+  if (len < 8) die("request", EPROTO);
+  memcpy(&argc, body, 4);
+  memcpy(&envc, body + 4, 4);
+  if (argc == 0 || argc > len || envc > len) die("request", EPROTO);
+  char **ptrs = calloc((size_t)argc + envc + 2, sizeof *ptrs);
+  if (!ptrs) die("calloc", errno);
+  const char *p = body + 8, *end = body + len;
+  for (uint32_t i = 0; i < argc + envc; i++) {
+    const char *nul = memchr(p, '\0', (size_t)(end - p));
+    if (!nul) die("request", EPROTO);
+    ptrs[i < argc ? i : i + 1] = (char *)p; /* argv, NULL, envp, NULL */
+    p = nul + 1;
+  }
+  char line[64];
+  int err_p[2], exec_p[2];
+  if (pipe2(err_p, O_CLOEXEC) < 0) goto refused;
+  if (pipe2(exec_p, O_CLOEXEC) < 0) {
+    close(err_p[0]);
+    close(err_p[1]);
+    goto refused;
+  }
+  fcntl(err_p[0], F_SETFL, O_NONBLOCK); /* our end only: the child writes blocking */
+  pid_t pid = fork();
+  if (pid == 0) exec_child(ptrs, ptrs + argc + 1, err_p[1], exec_p[1]);
+  int fork_err = errno;
+  close(err_p[1]);
+  close(exec_p[1]);
+  if (pid < 0) {
+    close(err_p[0]);
+    close(exec_p[0]);
+    errno = fork_err;
+    goto refused;
+  }
+  if (n_children == cap_children) {
+    cap_children = cap_children ? cap_children * 2 : 64;
+    children = realloc(children, cap_children * sizeof *children);
+    if (!children) die("realloc", errno);
+  }
+  children[n_children++] = (struct child){.pid = pid, .exec_fd = exec_p[0], .err_fd = err_p[0]};
+  free(ptrs);
+  write_all(line, (size_t)snprintf(line, sizeof line, "spawned %d\n", (int)pid));
+  return;
+refused:
+  free(ptrs);
+  write_all(line, (size_t)snprintf(line, sizeof line, "refused %d\n", errno));
+}
+
+static void kill_one(const char *body, uint32_t len) {
+  uint32_t pid, sig;
+  if (len != 8) die("request", EPROTO);
+  memcpy(&pid, body, 4);
+  memcpy(&sig, body + 4, 4);
+  /* only a child not reaped yet: its pid cannot have been reused */
+  if (find((pid_t)pid)) kill((pid_t)pid, (int)sig);
+}
+
+/* A child ended: its exec result and stderr are already in the pipes, since it wrote them before exiting. */
+static void report_exit(pid_t pid, int status) {
+  struct child *c = find(pid);
+  if (!c) return; /* not one of ours */
+  int exec_err = 0;
+  if (read(c->exec_fd, &exec_err, sizeof exec_err) != sizeof exec_err) exec_err = 0;
+  char err[STDERR_KEEP];
+  ssize_t n = read(c->err_fd, err, sizeof err);
+  if (n < 0) n = 0;
+  close(c->exec_fd);
+  close(c->err_fd);
+  *c = children[--n_children];
+
+  static const char hex[] = "0123456789abcdef";
+  char line[96 + 2 * STDERR_KEEP];
+  int at = snprintf(line, 96, "exit %d %d %d %d ", (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                    WIFSIGNALED(status) ? WTERMSIG(status) : 0, exec_err);
+  if (n == 0) line[at++] = '-';
+  for (ssize_t i = 0; i < n; i++) {
+    line[at++] = hex[(unsigned char)err[i] >> 4];
+    line[at++] = hex[(unsigned char)err[i] & 15];
+  }
+  line[at++] = '\n';
+  write_all(line, (size_t)at);
+}
+
+int main(int argc, char **argv) {
+  (void)argv;
+  if (argc != 1) {
+    dprintf(STDERR_FILENO, "usage: joblet-spawner (the joblet daemon starts it; requests on stdin)\n");
+    return 2;
+  }
+  /* two pipe ends per running job: as many as the hard limit allows */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  signal(SIGPIPE, SIG_IGN);
+  null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) die("open /dev/null", errno);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0) die("sigprocmask", errno);
+  int sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sig_fd < 0) die("signalfd", errno);
+
+  size_t cap = 1 << 16, have = 0;
+  char *buf = malloc(cap);
+  if (!buf) die("malloc", errno);
+  for (;;) {
+    struct pollfd pf[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = sig_fd, .events = POLLIN}};
+    if (poll(pf, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll", errno);
+    }
+    if (pf[1].revents) {
+      struct signalfd_siginfo si;
+      while (read(sig_fd, &si, sizeof si) == sizeof si) { /* coalesced: reap them all below */ }
+      int status;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) report_exit(pid, status);
+    }
+    if (!pf[0].revents) continue;
+    if (have == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+      if (!buf) die("realloc", errno);
+    }
+    ssize_t n = read(STDIN_FILENO, buf + have, cap - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0; /* EOF: the daemon is gone; our children keep running */
+    have += (size_t)n;
+    size_t off = 0;
+    while (have - off >= 4) {
+      uint32_t len;
+      memcpy(&len, buf + off, 4);
+      if (len == 0 || len > MAX_FRAME) die("request length", EPROTO);
+      if (have - off - 4 < len) {
+        if (cap < (size_t)len + 4) { /* make room for the whole frame */
+          while (cap < (size_t)len + 4) cap *= 2;
+          buf = realloc(buf, cap);
+          if (!buf) die("realloc", errno);
+        }
+        break;
+      }
+      const char *body = buf + off + 4;
+      if (body[0] == 'S') spawn_one(body + 1, len - 1);
+      else if (body[0] == 'K') kill_one(body + 1, len - 1);
+      else die("request type", EPROTO);
+      off += 4 + len;
+    }
+    memmove(buf, buf + off, have - off);
+    have -= off;
+  }
+}
