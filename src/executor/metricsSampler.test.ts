@@ -104,6 +104,22 @@ test('periodic samples on one timer; untrack stops them without a last one; an a
   sampler.close();
 });
 
+test('a round over many jobs yields to the event loop between slices (cgroupfs reads are synchronous)', async () => {
+  const sampler = new MetricsSampler(10);
+  let calls = 0;
+  let seenByOtherWork: number | undefined;
+  const cg = scripted([stats()]);
+  const counting: JobCgroup = { ...cg, stats: async () => {
+    if (calls++ === 0) setImmediate(() => { seenByOtherWork = calls; });
+    return stats();
+  } };
+  for (let i = 0; i < 100; i++) sampler.track(`job-${i}`, counting, async () => undefined, true);
+  for (let i = 0; i < 500 && calls < 100; i++) await new Promise((r) => setTimeout(r, 10));
+  sampler.close();
+  assert.ok(calls >= 100, `one round sampled every job: ${calls}`);
+  assert.ok(seenByOtherWork !== undefined && seenByOtherWork < 100, `other work ran after ${seenByOtherWork} of 100 reads`);
+});
+
 test('a cgroup that cannot be read: no sample and no throw, at exit or on the timer', async () => {
   const seen: Observation[] = [];
   const sampler = new MetricsSampler(10);
