@@ -63,6 +63,11 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   private closed = false;
   /** The compaction in progress; close() waits for it (it stops after its current chunk). */
   private compacting: Promise<void> | undefined;
+  /**
+   * The checkpoint as this process last committed it: the next call starts past it even if a read
+   * snapshot were older, so the stored checkpoint never moves back.
+   */
+  private compactedMark = 0;
 
   private constructor(readonly file: string, private readonly env: RootDatabase, private readonly dbs: Dbs,
     lastPosition: number, head: Buffer, private readonly upcast: Upcaster | undefined, readonly readOnly: boolean) {
@@ -206,7 +211,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   }
 
   /** The last position log compaction has examined (every output event with bytes up to it is a stub). */
-  get compactedThrough(): number { return this.getCheckpoint(COMPACTION_CHECKPOINT); }
+  get compactedThrough(): number { return Math.max(this.getCheckpoint(COMPACTION_CHECKPOINT), this.compactedMark); }
 
   /**
    * Replaces every JobOutputWritten at a position <= upTo with a stub (compactionStub.ts): same
@@ -247,6 +252,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       total.bytesFreed += done.bytesFreed;
       total.examined += done.through - total.through;
       total.through = done.through;
+      this.compactedMark = done.through;
     }
     await flushed;
     return total;
