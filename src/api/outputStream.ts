@@ -136,18 +136,24 @@ export class OutputStreams {
   }
 
   /**
-   * Output at positions [from, until] (until undefined: on until the job ends), history first.
+   * Output at positions [from, until] (until undefined: on until the job ends). The log first: it
+   * is the nearest source, and the history is needed only where compaction emptied events; from a
+   * compacted event on, the history gives what it holds, and the log goes on after its upTo.
    * Resolves true when the job's end was reached.
    */
   private async read(jobId: string, from: number, until: number | undefined, emit: (c: OutputChunk) => Promise<void>, stop: AbortSignal): Promise<boolean> {
     let pos = from;
     let lastStub = 0;
     let retries = 0;
-    while (!stop.aborted) {
-      const h = await this.history(jobId, pos);
-      let failed = h.failed;
-      let bound = Math.min(h.upTo, until ?? Infinity);
+    for (;;) {
+      const r = await this.readLog(jobId, pos, until, emit, stop);
+      if (r.compactedAt === undefined || stop.aborted) return r.ended;
+      pos = r.compactedAt;
+      let historyEnd: number;
       try {
+        const h = await this.d.history.read(jobId, pos);
+        historyEnd = h.upTo;
+        const bound = Math.min(h.upTo, until ?? Infinity);
         for await (const c of h.chunks) {
           if (stop.aborted) return false;
           if (c.position > bound) break;
@@ -155,41 +161,22 @@ export class OutputStreams {
           await emit(c);
           pos = c.position + 1;
         }
+        pos = Math.max(pos, bound + 1);
       } catch (err) {
-        // The answer broke off (the persist child went away): go on in the log from what was sent.
-        failed = (err as Error).message;
-        bound = pos - 1;
+        if (stop.aborted) return false;
+        throw new DomainError('UNAVAILABLE', `output of job ${jobId} from log position ${pos} on was compacted out of the log, and the persist service's history cannot be read (${(err as Error).message}); check the persist child in the daemon's log`);
       }
-      pos = Math.max(pos, bound + 1);
       if (until !== undefined && pos > until) return false;
-      const r = await this.readLog(jobId, pos, until, emit, stop);
-      if (r.compactedAt === undefined) return r.ended;
-      // Compaction overtook us: the history holds that position now (it compacts only behind the
-      // persist checkpoint). If it does not yet, wait a little rather than skip or spin.
-      if (failed !== undefined) {
-        throw new DomainError('UNAVAILABLE', `output of job ${jobId} from log position ${r.compactedAt} on was compacted out of the log, and the persist service's history cannot be read (${failed}); check the persist child in the daemon's log`);
-      }
-      if (r.compactedAt === lastStub) {
-        if (++retries > HISTORY_RETRIES) {
-          throw new DomainError('UNAVAILABLE', `output of job ${jobId} at log position ${r.compactedAt} was compacted out of the log but the persist service's history does not hold it (history ends at ${h.upTo}); check the persist service`);
+      // Compaction runs only behind the persist checkpoint, so the history should hold what it
+      // emptied. If it does not yet (a restarting child), wait a little rather than skip or spin.
+      if (pos <= r.compactedAt) {
+        if (r.compactedAt === lastStub && ++retries > HISTORY_RETRIES) {
+          throw new DomainError('UNAVAILABLE', `output of job ${jobId} at log position ${r.compactedAt} was compacted out of the log but the persist service's history does not hold it (history ends at ${historyEnd}); check the persist service`);
         }
+        if (r.compactedAt !== lastStub) retries = 1;
         await sleep(HISTORY_RETRY_MS, stop);
       } else retries = 0;
       lastStub = r.compactedAt;
-      pos = r.compactedAt;
-    }
-    return false;
-  }
-
-  /**
-   * The history from `from`. When it cannot be read (the persist child is down), the reader goes
-   * on with the log: that is enough until it meets a compacted event, which then fails the read.
-   */
-  private async history(jobId: string, from: number): Promise<{ upTo: number; chunks: AsyncIterable<OutputChunk>; failed?: string }> {
-    try {
-      return await this.d.history.read(jobId, from);
-    } catch (err) {
-      return { upTo: from - 1, chunks: (async function* () { /* nothing */ })(), failed: (err as Error).message };
     }
   }
 
