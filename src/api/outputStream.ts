@@ -1,10 +1,12 @@
-// One engine for every reader of a job's output (GetJobLogs, joblet.logs.v1 StreamLogs): history
-// from the OutputHistory, the rest from the event log, then live output, ending once the job has
-// ended and all of its output was sent (docs/decisions: the output reader record).
+// One engine for every reader of a job's output (GetJobLogs, joblet.logs.v1 StreamLogs): the
+// output so far, then live output, ending once the job has ended and all of its output was sent
+// (docs/decisions/0016-output-readers-and-joblet-logs-v1.md).
 //
-// The loop (src/api/outputHistory.ts): read the history from `pos`, go on in the log after its
-// upTo; a compacted event there means compaction overtook this reader, so ask the history again
-// from that position. Each byte is sent once, in position order, with no gap.
+// The loop of src/api/outputHistory.ts, started from the log side: read the log from `pos`; at a
+// compacted event (its bytes now live in the persist service's files) ask the OutputHistory from
+// that position, send what it holds up to its upTo, and go on in the log after it. Compaction
+// overtaking a reader is the same case. Each byte is sent once, in position order, with no gap;
+// output still in the log never waits on the persist child.
 //
 // A slow reader never holds anyone else: the log is read in small windows straight from LMDB, and
 // a send waits for the client's 'drain', so a stalled client pins at most one window of events
