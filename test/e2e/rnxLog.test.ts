@@ -183,7 +183,9 @@ test('--no-follow / --follow=false stop at the output so far; the default follow
   // Followers (plain, and with a flag) have the first line and are still there when the job is stopped.
   const plain = follower(['job', 'log', id]);
   const tail = follower(['job', 'log', '--tail', '1', id]);
+  const dashF = follower(['job', 'log', '-f', id]);
   await plain.received('hello\n');
+  await dashF.received('hello\n');
   await tail.received('hello\n');
   assert.is(plain.child.exitCode, null, 'following a running job does not end by itself');
   assert.is(tail.child.exitCode, null, 'following a running job does not end by itself');
@@ -193,6 +195,8 @@ test('--no-follow / --follow=false stop at the output so far; the default follow
   assert.is(plain.out(), 'hello\nbye\n');
   assert.is(await tail.exit, 0);
   assert.is(tail.out(), 'hello\nbye\n');
+  assert.is(await dashF.exit, 0);
+  assert.is(dashF.out(), 'hello\nbye\n');
 });
 
 test('bad flag values: exit 2 with the flag named; an unknown job: not found', async () => {

@@ -113,6 +113,6 @@ export function register(cli: CAC, ctx: Context): void {
     .option('--timestamps', 'Prefix each line with the RFC 3339 time it was captured')
     .option('--tail <n>', 'Of the output so far, only the last N lines (then live output unless --no-follow)')
     .option('--since <time>', 'Only output captured since a duration ago (10m, 2h) or an RFC 3339 / "YYYY-MM-DD HH:MM:SS" time')
-    .option('--follow', 'Follow live output until the job ends (the default; --no-follow or --follow=false stops at the output so far)')
+    .option('-f, --follow', 'Follow live output until the job ends (the default; --no-follow or --follow=false stops at the output so far)')
     .action((id: unknown) => jobLog(ctx, String(id)));
 }
