@@ -57,7 +57,8 @@ export function metricsHandlers(m: Middleware, d: MetricsDeps): Partial<JobServi
 function followMetrics<Req>(store: EventStore<JobEvent>, jobId: string, out: Out<Req>, cancelled: AbortSignal, shutdown?: AbortSignal): Promise<void> {
   const cut = () => new DomainError('UNAVAILABLE', `joblet is shutting down: the metrics of job ${jobId} were not sent to the job's end; ask again once the daemon is back`);
   return new Promise((resolve, reject) => {
-    const first = store.readJob(jobId)[Symbol.iterator]().next().value?.position ?? 1;
+    // firstPositionOf closes its cursor; a half-read readJob iterator pinned freed LMDB pages
+    const first = store.firstPositionOf(jobId) || 1;
     const sub = store.subscribe(first, async ({ event }) => {
       if (cancelled.aborted) return;
       if (event.type === 'JobMetricsSampled') {

@@ -41,8 +41,10 @@ export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps &
   // One output engine for GetJobLogs and joblet.logs.v1, so shutdown can end every open read.
   const outputs = new OutputStreams({ store: deps.store, commands: deps.commands, history: deps.outputHistory ?? LOG_ONLY_HISTORY });
 
+  // Ends live metric streams with UNAVAILABLE at close, so shutdown never waits on them.
+  const shutdown = new AbortController();
   const services = {
-    JobService: jobServiceHandlers(m, deps, outputs),
+    JobService: jobServiceHandlers(m, { ...deps, shutdown: shutdown.signal }, outputs),
     MonitoringService: monitoringHandlers(m, deps),
     NetworkService: {},
     VolumeService: {},
@@ -75,6 +77,7 @@ export async function startApiServer(opts: ServerOptions, deps: JobServiceDeps &
       // Following tails never end on their own; end them so shutdown need not force.
       events.closeAll();
       outputs.closeAll();
+      shutdown.abort();
       const force = setTimeout(() => server.forceShutdown(), 2000);
       server.tryShutdown(() => { clearTimeout(force); resolve(); });
     }),

@@ -45,7 +45,7 @@ function payloadJson(e: Event__Output): unknown {
     }
     case 'output': {
       const o = e.output!;
-      return { stream: o.stream, byte_count: Number(o.byte_count), ...(o.data.length > 0 ? { data_base64: Buffer.from(o.data).toString('base64') } : {}) };
+      return { stream: o.stream, byte_count: Number(o.byte_count), ...(o.compacted ? { compacted: true } : {}), ...(o.data.length > 0 ? { data_base64: Buffer.from(o.data).toString('base64') } : {}) };
     }
     case 'metrics': {
       const m = e.metrics!;
