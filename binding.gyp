@@ -25,7 +25,11 @@
         "native/state.c",
         "native/spool.c"
       ],
-      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
+      # Linked statically: every launch execs it, and a static binary skips the dynamic loader
+      # (mapping and relocating libc), ~0.3-0.5 ms of CPU and a quarter of the page faults per
+      # launch on the bench VM. It uses nothing of glibc that needs NSS or dlopen.
+      "ldflags": ["-static"]
     },
     {
       # Started once by the daemon; forks and execs each job's launcher off the daemon's thread
