@@ -238,8 +238,7 @@ export function writeOrWait<T>(out: grpc.ServerWritableStream<unknown, T>, msg: 
 
 /** The job's first event (from the per-job index), so reads never scan the log before it. */
 function firstPosition(store: EventStore<JobEvent>, jobId: string): number {
-  for (const { position } of store.readJob(jobId)) return position;
-  return 1;
+  return store.firstPositionOf(jobId) || 1;
 }
 
 // One promise per signal, however often a reader goes back to waiting (one listener each).
