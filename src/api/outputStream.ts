@@ -59,6 +59,8 @@ const HISTORY_RETRY_MS = 200;
 
 export class OutputStreams {
   private readonly open = new Set<AbortController>();
+  /** Per open read (keyed by its stop signal): wakes a caught-up follower for its own job only. */
+  private readonly news = new WeakMap<AbortSignal, JobNews>();
 
   constructor(private readonly d: OutputStreamDeps) {}
 
@@ -72,8 +74,12 @@ export class OutputStreams {
     const stop = new AbortController();
     let deleted = false;
     const end = () => stop.abort();
+    const news = new JobNews();
+    this.news.set(stop.signal, news);
     const off = this.d.commands.onEvent(({ event }) => {
-      if (event.jobId === q.jobId && event.type === 'JobDeleted') { deleted = true; end(); }
+      if (event.jobId !== q.jobId) return;
+      news.arrived();
+      if (event.type === 'JobDeleted') { deleted = true; end(); }
     });
     cancelled.addEventListener('abort', end);
     this.open.add(stop);
@@ -189,7 +195,9 @@ export class OutputStreams {
     let endsJob = false;
     let quiet = 0;
     const stopped = aborted(stop);
+    const news = this.news.get(stop);
     while (!stop.aborted && !store.isClosed) {
+      news?.clear();
       const last = store.lastPosition;
       if (until === undefined) {
         // Once the job's end is durable, so is all of its output (nothing is recorded after it):
@@ -200,7 +208,9 @@ export class OutputStreams {
       const upTo = Math.min(last, until ?? Infinity);
       if (pos > upTo) {
         if (until !== undefined) return { ended: endsJob };
-        await Promise.race([store.waitBeyond(pos - 1), stopped]);
+        // Caught up: sleep until an event of this job is durable (not on every append of any job,
+        // which would wake every follower of every job each time).
+        await Promise.race([news ? news.next() : store.waitBeyond(pos - 1), stopped]);
         continue;
       }
       const to = Math.min(upTo, pos + LOG_WINDOW - 1);
@@ -223,6 +233,29 @@ export class OutputStreams {
       }
     }
     return { ended: false };
+  }
+}
+
+/**
+ * "An event of this job became durable" (CommandHandler.onEvent, after lastPosition includes it).
+ * clear() before reading lastPosition, next() when caught up: an event in between is not missed.
+ */
+class JobNews {
+  private pending = false;
+  private wake: (() => void) | undefined;
+
+  arrived(): void {
+    this.pending = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  clear(): void { this.pending = false; }
+
+  next(): Promise<void> {
+    if (this.pending) return Promise.resolve();
+    return new Promise((resolve) => { this.wake = resolve; });
   }
 }
 
