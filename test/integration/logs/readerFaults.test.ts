@@ -120,6 +120,20 @@ test('50 readers at once, joining while the job runs, all get the same complete 
   }
 });
 
+test('followers of 20 jobs printing at once each get exactly their own job\'s output, to its end', async () => {
+  const script = (j: number) => `i=1; while [ $i -le 50 ]; do echo job${j} line $i; i=$((i+1)); sleep 0.01; done`;
+  const ids = await Promise.all(Array.from({ length: 20 }, (_, j) => runJob(d, script(j))));
+  const logs = logsClient(d);
+  const results = await Promise.all(ids.map((id, j) => (j % 2
+    ? hashStream<DataChunk__Output>(jobs.GetJobLogs({ uuid: id }))
+    : hashStream(logs.StreamLogs({ job_uuid: id, follow: true })))));
+  logs.close();
+  results.forEach((r, j) => {
+    assert.is(r.error, undefined, `job ${j}: ${r.error?.details}`);
+    assert.is(r.sha256, sha256(Array.from({ length: 50 }, (_, i) => `job${j} line ${i + 1}\n`).join('')), `job ${j}: ${r.bytes} bytes`);
+  });
+});
+
 test('a job deleted under a slow reader ends that reader with NOT_FOUND, not a short clean end', async () => {
   const size = 20 * MB;
   const id = await runJob(d, `head -c ${size} /dev/zero | tr '\\0' z`);
