@@ -48,11 +48,12 @@ function enqueue(task: () => void | Promise<void>): void {
 }
 
 function start(): void {
+  // A failure during recovery itself (the disk is still full) must schedule the next try too.
+  failing = false;
   try {
     const recovered = recover(dir);
     for (const w of recovered.warnings) send({ t: 'warn', message: w });
     projection = new LogProjection(dir, recovered, (message) => send({ t: 'warn', message }));
-    failing = false;
     send({ t: 'ready', epoch, position: projection.durable, socket });
     enqueue(retention);
   } catch (err) {

@@ -14,7 +14,9 @@ export class PersistFeed {
   private readonly stopSignal = new Promise<void>((r) => { this.wake = r; });
   readonly done: Promise<void>;
 
-  constructor(private readonly store: EventStore<JobEvent>, from: number, private readonly handler: (e: StoredEvent<JobEvent>) => void | Promise<void>) {
+  /** With `onCaughtUp`, the feed calls it and stops on reaching the log's end instead of waiting there. */
+  constructor(private readonly store: EventStore<JobEvent>, from: number, private readonly handler: (e: StoredEvent<JobEvent>) => void | Promise<void>,
+    private readonly onCaughtUp?: () => void) {
     this.done = this.run(Math.max(1, from) - 1);
   }
 
@@ -27,6 +29,7 @@ export class PersistFeed {
     while (!this.halted()) {
       const last = this.store.lastPosition;
       if (position >= last) {
+        if (this.onCaughtUp) { this.onCaughtUp(); return; }
         await Promise.race([this.store.waitBeyond(position), this.stopSignal]);
         continue;
       }

@@ -25,6 +25,12 @@ const BATCH_EVENTS = 1024;
 
 export interface PersistServiceOptions {
   store: EventStore<JobEvent>;
+  /**
+   * The daemon's hook for each event it has just made durable (CommandHandler.onEvent), in
+   * position order. While the child keeps up, events are taken from here, already decoded, and
+   * the log is read only to catch up (at start, after a rewind, when the window was full).
+   */
+  onEvent?: (listener: (e: StoredEvent<JobEvent>) => void) => () => void;
   settings: PersistSettings;
   dataDir: string;
   log: Logger;
@@ -37,6 +43,9 @@ export class PersistService {
   private readonly client: HistoryClient;
   private child: ChildProcess | undefined;
   private sub: PersistFeed | undefined;
+  /** The next position to hand to the child in this epoch. */
+  private next = 1;
+  private readonly offEvent: (() => void) | undefined;
   private epoch = -1;
   private durable = 0;
   private socket: string | undefined;
@@ -57,6 +66,7 @@ export class PersistService {
     this.supervisor = new Supervisor('persist child', o.log, () => this.spawn());
     this.client = new HistoryClient((ms) => this.whenReady(ms));
     this.history = { read: (j, f) => this.client.read(j, f), readMetrics: (j, f) => this.client.readMetrics(j, f) };
+    this.offEvent = o.onEvent?.((e) => this.onLive(e));
   }
 
   static start(o: PersistServiceOptions): PersistService {
@@ -95,7 +105,8 @@ export class PersistService {
         this.socket = m.socket;
         this.durable = Math.max(this.durable, m.position);
         for (const w of this.readyWaiters.splice(0)) w();
-        this.subscribe(m.epoch, m.position + 1);
+        this.next = m.position + 1;
+        this.catchUp();
         break;
       case 'checkpoint':
         if (m.epoch !== this.epoch) return;
@@ -141,27 +152,54 @@ export class PersistService {
     this.wakeWindow();
   }
 
-  private subscribe(epoch: number, from: number): void {
-    const sub = new PersistFeed(this.o.store, from, (e) => (this.epoch === epoch ? this.onEvent(e) : undefined));
-    this.sub = sub;
-    sub.done.catch((err) => this.o.log.error({ err: (err as Error).message }, 'persist feed stopped'));
+  /**
+   * Reads the log from `next` until it reaches the log's end; live events then take over. With
+   * a live hook the feed stops at the end (synchronously, so no live event falls between the two);
+   * without one it keeps following the log.
+   */
+  private catchUp(): void {
+    if (this.sub || this.epoch < 0) return;
+    const feed: PersistFeed = new PersistFeed(this.o.store, this.next, async (e) => {
+      if (this.sub !== feed || e.position !== this.next) return;  // stale feed, or taken live already
+      if (this.windowFull()) {
+        this.flush();
+        await new Promise<void>((resolve) => this.windowWaiters.push(resolve));
+        if (this.sub !== feed || e.position !== this.next) return;
+      }
+      this.accept(e, true);
+    }, this.offEvent ? () => { if (this.sub === feed) this.sub = undefined; } : undefined);
+    this.sub = feed;
+    feed.done.catch((err) => this.o.log.error({ err: (err as Error).message }, 'persist feed stopped'));
   }
 
-  private onEvent({ position: p, event: e }: StoredEvent<JobEvent>): void | Promise<void> {
+  /** A live event: taken when it is the next one and the window has room, else the log is read. */
+  private onLive(e: StoredEvent<JobEvent>): void {
+    if (this.epoch < 0 || e.position < this.next) return;
+    if (e.position === this.next && !this.windowFull()) this.accept(e, false);
+    else this.catchUp();
+  }
+
+  private windowFull(): boolean {
+    return this.inFlightBytes + this.pendingBytes > WINDOW_BYTES || this.next - this.durable > WINDOW_POSITIONS;
+  }
+
+  /**
+   * Adds the event to the batch for the child. A live event comes on the append path, so its batch
+   * always leaves on a later turn (serialising it there would hold up capture); the window bounds
+   * how much can gather meanwhile.
+   */
+  private accept({ position: p, event: e }: StoredEvent<JobEvent>, eager: boolean): void {
+    this.next = p + 1;
     const f = toFeed(p, e);
     if (f) {
       this.pending.push(f);
       this.pendingBytes += f.k === 'out' ? f.data.length : 64;
     }
     this.pendingUpTo = p;
-    if (this.pending.length >= BATCH_EVENTS || this.pendingBytes >= BATCH_BYTES) this.flush();
+    if (eager && (this.pending.length >= BATCH_EVENTS || this.pendingBytes >= BATCH_BYTES)) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => { this.flushScheduled = false; this.flush(); });
-    }
-    if (this.inFlightBytes + this.pendingBytes > WINDOW_BYTES || p - this.durable > WINDOW_POSITIONS) {
-      this.flush();
-      return new Promise((resolve) => this.windowWaiters.push(resolve));
     }
   }
 
@@ -216,6 +254,7 @@ export class PersistService {
 
   /** Stops the feed, lets the child checkpoint what it has, then stops it. */
   async close(): Promise<void> {
+    this.offEvent?.();
     this.supervisor.stop();
     this.flush();
     this.sub?.close();

@@ -18,7 +18,7 @@ test('restart mid-job: the new child resumes from the checkpoint; every line onc
     const id = await runJob(first, 'sh', ['-c', SCRIPT]);
     const raw = join(jobDir(first, id), 'output.log');
     const end = Date.now() + 20_000;
-    while (!(existsSync(raw) && statSync(raw).size > 10_000) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    while (!(existsSync(raw) && statSync(raw).size > 10_000 && first.daemon.persist.durablePosition() > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     const checkpoint = first.daemon.persist.durablePosition();
     assert.ok(checkpoint > 0, 'some output is in the files before the restart');
     await first.close();

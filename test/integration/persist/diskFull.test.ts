@@ -74,4 +74,35 @@ test('disk full: jobs run, the daemon answers and reports it, the files catch up
   }
 });
 
+test('full before the daemon starts (the first checkpoint cannot be written): retries until space returns', async () => {
+  if (process.getuid?.() !== 0) {
+    console.log('skip: mounting a tmpfs needs root');
+    return;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'joblet-persistfull0-'));
+  const logs = join(dataDir, 'logs');
+  mkdirSync(logs);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', logs]);
+  try {
+    fill(join(logs, 'filler'));
+    const d = await startTestDaemon({ dataDir });
+    try {
+      await until('persist.diskFull', () => systemFacts(d), (f) => f['persist.diskFull'] === 'true');
+      const id = await runJob(d, 'sh', ['-c', 'seq 1 5000']);
+      assert.is((await untilEnded(d, id)).status, 'COMPLETED');
+      // Two failed tries at least (recovery itself fails while the disk is full), then space.
+      await new Promise((r) => setTimeout(r, 700));
+      execFileSync('mount', ['-o', 'remount,size=16m', logs]);
+      await persisted(d);
+      assert.is(readJobFiles(jobDir(d, id)).stdout, Array.from({ length: 5000 }, (_, i) => `${i + 1}\n`).join(''));
+      assert.is((await systemFacts(d))['persist.diskFull'], 'false');
+    } finally {
+      await d.close();
+    }
+  } finally {
+    execFileSync('umount', [logs]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test.run();
