@@ -172,6 +172,7 @@ export class OutputStreams {
         pos = Math.max(pos, bound + 1);
       } catch (err) {
         if (stop.aborted) return false;
+        if (err instanceof DomainError) throw err;
         throw new DomainError('UNAVAILABLE', `output of job ${jobId} from log position ${pos} on was compacted out of the log, and the persist service's history cannot be read (${(err as Error).message}); check the persist child in the daemon's log`);
       }
       if (until !== undefined && pos > until) return false;
