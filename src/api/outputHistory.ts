@@ -1,9 +1,9 @@
 // The seam between output readers (GetJobLogs, joblet.logs.v1) and where older output lives.
 // Output first enters the event log; once the persist service has stored it in its log files and
 // checkpointed, compaction may empty those events' data (JobOutputWritten.compactedBytes). A reader
-// therefore takes history from an OutputHistory up to `upTo`, then follows the log from upTo + 1;
-// when it meets a compacted event there (compaction overtook it), it asks the history again from
-// that position. That loop is what makes the switch-over gap-free and duplicate-free.
+// (src/api/outputStream.ts) reads the log; at a compacted event it takes the history from that
+// position up to `upTo`, then follows the log again from upTo + 1. That loop is what makes the
+// switch-over gap-free and duplicate-free, and output never compacted never waits on persist.
 
 export interface OutputChunk {
   /** the log position of the JobOutputWritten event these bytes came from */

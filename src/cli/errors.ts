@@ -37,8 +37,9 @@ export function fromServiceError(err: ServiceError, site: CallSite): CliError {
   const d = reason(err);
   switch (err.code) {
     case Status.UNAVAILABLE:
-      // The daemon answered, but a service behind it (the State backend) is down.
-      if (/^state backend /.test(d)) return new CliError(d);
+      // The daemon answered, but a service behind it (the State backend, the persist service) is
+      // down, or it is shutting down: its own message says what to do.
+      if (/^(state backend |joblet is shutting down|output of job )/.test(d)) return new CliError(d);
       if (/certificate|altnames|self.signed|unable to verify|SSL|TLS|handshake/i.test(d)) {
         return new CliError(`tls handshake with ${at} failed: ${d}; check that ca, cert and key in the config belong to this server`);
       }
