@@ -152,10 +152,9 @@ test('a follower with a job filter sees only that job, live, and shutdown ends i
   const f = follow(d, 'reader', { job_id: run.job_uuid });
   await f.until((es) => es.some((e) => e.finished));
   assert.ok(f.events.every((e) => e.job_id === run.job_uuid));
-  const t0 = Date.now();
   await d.close();
+  // OK, not CANCELLED: the server ended the tail itself instead of its forced shutdown cutting it
   assert.is(await f.ended, grpc.status.OK, 'the daemon ends following tails on close');
-  assert.ok(Date.now() - t0 < 1900, `close took ${Date.now() - t0} ms (the server forces shutdown at 2 s)`);
 });
 
 test.run();
