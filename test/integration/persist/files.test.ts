@@ -93,6 +93,13 @@ test('history of a running job comes from its raw log, cut at the checkpoint', a
   await untilEnded(d, id);
 });
 
+test('ten jobs printing at once: each file holds exactly its own job\'s lines', async () => {
+  const ids = await Promise.all(Array.from({ length: 10 }, (_, j) => runJob(d, 'sh', ['-c', `for i in $(seq 1 2000); do echo j${j}-$i; done`])));
+  for (const id of ids) assert.is((await untilEnded(d, id)).status, 'COMPLETED');
+  await persisted(d);
+  ids.forEach((id, j) => assert.is(readJobFiles(jobDir(d, id)).stdout, numbered(`j${j}-`, 2000), `job ${j}`));
+});
+
 test('GetSystemStatus reports the persist facts', async () => {
   const facts = await systemFacts(d);
   assert.is(facts['persist.diskFull'], 'false');
