@@ -119,7 +119,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     undo.push(() => state.close());
     // 3c. The persist service (a supervised child) writes each job's output and metrics to files
     // under DATA_DIR/logs and answers history queries from them (docs/decisions/0014).
-    const persist = PersistService.start({ store, settings: config.persist, dataDir, log });
+    const persist = PersistService.start({ store, settings: config.persist, dataDir, log, onEvent: (l) => commands.onEvent(l) });
     undo.push(() => persist.close());
     // 3d. Output the persist service holds durably is compacted out of the log in the background,
     // so the log stays bounded (docs/decisions/0013); storage.compactInterval 0 turns it off.
