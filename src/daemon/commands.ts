@@ -18,6 +18,12 @@ export class CommandHandler {
    * start-up copies nothing.
    */
   private readonly pending = new Map<string, { job: Job | undefined; events: number }>();
+  /**
+   * Events of appends that resolved but are not in `table` yet, by position: catchUp applies
+   * them from here instead of reading back and decoding what it just wrote. Positions below the
+   * table's never enter it, and catchUp takes each out as it applies it.
+   */
+  private readonly durable = new Map<number, JobEvent>();
   private readonly listeners: EventListener[] = [];
 
   constructor(private readonly store: EventStore<JobEvent>, readonly table: JobTable) {}
@@ -81,16 +87,36 @@ export class CommandHandler {
         if (--p.events === 0) this.pending.delete(e.jobId);
       }
     }
+    for (let i = 0; i < events.length; i++) if (positions[i] > this.table.position) this.durable.set(positions[i], events[i]);
     this.catchUp(positions[positions.length - 1]);
     return events.map((event, i) => ({ position: positions[i], event }));
   }
 
-  /** Applies every durable event up to `position` that the table has not seen, in order. */
+  /**
+   * Applies every durable event up to `position` that the table has not seen, in order. Those of
+   * appends whose promises already ran come from `durable`; a gap (another append of the same
+   * commit whose promise has not run yet, or one made without this handler) is read from the log.
+   */
   private catchUp(position: number): void {
-    if (position <= this.table.position) return;
-    for (const stored of this.store.read(this.table.position + 1, position)) {
-      this.table.apply(stored.position, stored.event);
-      for (const l of this.listeners) l(stored);
+    let next = this.table.position + 1;
+    while (next <= position) {
+      const event = this.durable.get(next);
+      if (event !== undefined) {
+        this.durable.delete(next);
+        this.applyDurable({ position: next, event });
+        next++;
+        continue;
+      }
+      let end = next;
+      while (end < position && !this.durable.has(end + 1)) end++;
+      for (const stored of this.store.read(next, end)) this.applyDurable(stored);
+      next = end + 1;
     }
+  }
+
+  private applyDurable(stored: StoredEvent<JobEvent>): void {
+    this.durable.delete(stored.position);
+    this.table.apply(stored.position, stored.event);
+    for (const l of this.listeners) l(stored);
   }
 }

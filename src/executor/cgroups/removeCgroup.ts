@@ -1,13 +1,23 @@
 // Removing a job's cgroup dirs. rmdir(2) is the only way to remove a cgroup (its files cannot be
 // unlinked); it fails with EBUSY while a task or a child cgroup is left, which happens for a moment
 // after a kill while the last task finishes exiting.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CgroupError, sleep } from './cgroupFiles.js';
 
-/** Child cgroups first (rmdir needs an empty subtree), then the dir; ENOENT counts as done. */
+/**
+ * Child cgroups first (rmdir needs an empty subtree), then the dir; ENOENT counts as done. A job
+ * cannot make child cgroups (no cgroupfs in its root), so one synchronous rmdir (cgroupfs: no
+ * disk) is tried first, and the children are looked for only when it fails.
+ */
 export async function removeCgroupDir(dir: string, retryMs = 1000): Promise<void> {
+  try {
+    rmdirSync(dir);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+  }
   let children: string[] = [];
   try {
     children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));

@@ -57,11 +57,13 @@ t('each limit is written in its controller dir in the kernel format', async () =
   } finally { fx.cleanup(); }
 });
 
-t('an unpinned job gets no cpuset dir; unset limits write nothing', async () => {
+t('an unpinned job gets no cpuset dir, one without a CPU limit no cpu dir; unset limits write nothing', async () => {
   const fx = makeV1Fixture();
   try {
     const cg = await createV1Driver({ mountRoot: fx.mountRoot }).create('job1', { cpuPercent: 0, cpuCores: '', memoryMb: 0, ioBps: 0, pidsMax: 9 });
     assert.not.ok(cg.dirs.some((d) => d.includes('/cpuset/')));
+    assert.not.ok(cg.dirs.some((d) => d.includes('/cpu/')));
+    assert.ok(cg.dirs.some((d) => d.includes('/cpuacct/')), 'its CPU time is still counted');
     const at = (c: string) => join(fx.mountRoot, c, 'joblet', 'job1');
     assert.not.ok(existsSync(join(at('cpu'), 'cpu.cfs_quota_us')));
     assert.not.ok(existsSync(join(at('memory'), 'memory.limit_in_bytes')));
@@ -77,6 +79,9 @@ t('co-mounted cpu,cpuacct gives one dir for both', async () => {
     const cpuDirs = cg.dirs.filter((d) => d.includes('cpu,cpuacct'));
     assert.equal(cpuDirs, [join(fx.mountRoot, 'cpu,cpuacct', 'joblet', 'job1')]);
     assert.is(cg.dirs.length, 6);
+    // co-mounted, the dir serves cpuacct too: a job without a CPU limit still gets it
+    const plain = await createV1Driver({ mountRoot: fx.mountRoot }).create('job2', { ...limits, cpuPercent: 0 });
+    assert.equal(plain.dirs.filter((d) => d.includes('cpu,cpuacct')), [join(fx.mountRoot, 'cpu,cpuacct', 'joblet', 'job2')]);
     assert.is(read(cpuDirs[0], 'cpu.cfs_quota_us'), '50000');
     writeFileSync(join(cpuDirs[0], 'cpuacct.usage'), '77\n');
     assert.is((await cg.stats()).cpuUsageNs, 77);

@@ -1,7 +1,9 @@
 // The cgroup v1 driver: one hierarchy per controller (or per co-mounted group such as
 // "cpu,cpuacct"), so a job has one dir in each, and the launcher joins them all.
 // cpuset dirs are made only for pinned jobs: an unpinned job stays in the parent's cpuset and
-// skips two writes and one cgroup.procs write on the launch path.
+// skips two writes and one cgroup.procs write on the launch path. Likewise a cpu dir only for a
+// job with a CPU limit (its usage is counted in cpuacct either way), unless cpu is co-mounted
+// with cpuacct: each v1 dir costs a mkdir, a join and an rmdir under the kernel's cgroup_mutex.
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CgroupError, readCgroupFileSync } from './cgroupFiles.js';
@@ -61,10 +63,15 @@ export function createV1Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
   };
   const root = memParent ?? parents.get('pids') ?? join(mountRoot, parent);
 
-  /** The job's dir per controller; cpuset only when the job has (or may have) one. */
-  function dirsOf(jobId: string, withCpuset: boolean): Map<Controller, string> {
+  /** The job's dir per controller; cpuset and cpu only when the job has (or may have) a limit there. */
+  function dirsOf(jobId: string, withCpuset: boolean, withCpu = true): Map<Controller, string> {
     const out = new Map<Controller, string>();
-    for (const [c, p] of parents) if (c !== 'cpuset' || withCpuset) out.set(c, join(p, jobId));
+    const cpuShared = parents.get('cpu') !== undefined && parents.get('cpu') === parents.get('cpuacct');
+    for (const [c, p] of parents) {
+      if (c === 'cpuset' && !withCpuset) continue;
+      if (c === 'cpu' && !withCpu && !cpuShared) continue;
+      out.set(c, join(p, jobId));
+    }
     return out;
   }
 
@@ -95,7 +102,7 @@ export function createV1Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
     const unenforced = checkEnforceable(neededControllers(limits, 'v1'), have, opts.missingControllers,
       `mount the v1 controller under ${mountRoot}`);
     const devices = have.has('blkio') ? ioDevicesFor(limits, disk) : [];
-    const byController = dirsOf(jobId, limits.cpuCores !== '');
+    const byController = dirsOf(jobId, limits.cpuCores !== '', limits.cpuPercent > 0);
     const made: string[] = [];
     try {
       // Step 1: one dir per hierarchy (co-mounted controllers share one).
