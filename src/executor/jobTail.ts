@@ -31,7 +31,7 @@ export interface TailOptions {
   /** 'started' is already known (a re-attach of a RUNNING job): do not emit it again */
   startedKnown: boolean;
   handle: SupervisorHandle;
-  /** resolves once the observation is consumed (durable); the next read waits for it */
+  /** resolves once the observation is consumed (durable); reads run ahead of it only within the bounds below, and each drain (and so the end) waits for it */
   emit: (o: Observation) => Promise<void>;
   pollMs?: number;
 }
@@ -61,12 +61,13 @@ let inFlightAll = 0;
 export function tailJob(opts: TailOptions): JobTail {
   const { jobId, stateDir, handle, emit } = opts;
   const spool = new SpoolReader(join(stateDir, SPOOL_FILE));
-  let offset = opts.from;
   let startedSent = opts.startedKnown;
   let done = false;
   let detached = false;
   let busy = false;
   let again = false;
+  let st: SupervisorStatus | undefined;
+  let statusStale = true;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => { resolveFinished = r; });
 
@@ -74,7 +75,10 @@ export function tailJob(opts: TailOptions): JobTail {
   try {
     // only the two files that carry news (the pid file and the .tmp files of the atomic
     // replacements are noise); a null name means the kernel could not say which (overflow)
-    watcher = watch(stateDir, (_event, name) => { if (name === null || name === STATUS_FILE || name === SPOOL_FILE) wake(); });
+    watcher = watch(stateDir, (_event, name) => {
+      if (name === SPOOL_FILE) wakeForOutput();
+      else if (name === null || name === STATUS_FILE) wake();
+    });
     watcher.on('error', () => { watcher?.close(); watcher = undefined; });
   } catch { /* the dir is gone: the poll still finds the end */ }
   const poll = setInterval(() => wake(), opts.pollMs ?? 1000);
@@ -93,11 +97,13 @@ export function tailJob(opts: TailOptions): JobTail {
     resolveFinished();
   };
 
+  let readAt = opts.from;
+
   /**
-   * Emits every complete record from `offset` on. Reading runs ahead of the log within the
+   * Hands on every complete record from `readAt` on. Reading runs ahead of the log within the
    * in-flight bounds above: the next read and its encoding overlap the commit and fsync of the
-   * ones before (appends keep call order, so the log order is the spool order). `offset` advances
-   * only as reads become durable.
+   * ones before (appends keep call order, so the log order is the spool order). The drain ends
+   * once all it handed on is consumed, so a wake-up never reads past what the log has taken.
    */
   const drain = async () => {
     const inFlight: { done: Promise<void>; bytes: number }[] = [];
@@ -111,7 +117,6 @@ export function tailJob(opts: TailOptions): JobTail {
         inFlightAll -= oldest.bytes;
       }
     };
-    let readAt = offset;
     try {
       for (;;) {
         while (inFlight.length > 0 && (mine + READ_BYTES > MAX_IN_FLIGHT_PER_JOB || inFlightAll + READ_BYTES > MAX_IN_FLIGHT_ALL)) await settleOldest();
@@ -123,12 +128,11 @@ export function tailJob(opts: TailOptions): JobTail {
           throw err;
         }
         if (chunk.records.length === 0 || detached) return;
-        const next = chunk.next;
-        const bytes = next - readAt;
-        readAt = next;
+        const bytes = chunk.next - readAt;
+        readAt = chunk.next;
         mine += bytes;
         inFlightAll += bytes;
-        inFlight.push({ bytes, done: Promise.all(coalesce(jobId, chunk.records).map(emit)).then(() => { offset = next; }) });
+        inFlight.push({ bytes, done: Promise.all(coalesce(jobId, chunk.records).map(emit)).then(() => undefined) });
       }
     } finally {
       // every read's emits settle (and give their budget back) before the drain ends; the first
@@ -144,11 +148,16 @@ export function tailJob(opts: TailOptions): JobTail {
     // the supervisor writes the whole spool before its final status line, so a final status
     // read before the drain means the drain reads everything.
     const alive = handle.alive();
-    let st: SupervisorStatus | undefined;
-    try {
-      st = readSupervisorStatus(stateDir);
-    } catch (err) {
-      return settle({ type: startedSent ? 'lost' : 'startFailed', jobId, reason: (err as Error).message, at: Date.now() });
+    // The status file is read again only when it may have changed: a wake-up about the spool
+    // alone (one per line a job prints) reuses the last reading. Its change is always announced
+    // (inotify names it, or overflows with no name), and the poll re-reads it regardless.
+    if (statusStale || !alive) {
+      statusStale = false;
+      try {
+        st = readSupervisorStatus(stateDir);
+      } catch (err) {
+        return settle({ type: startedSent ? 'lost' : 'startFailed', jobId, reason: (err as Error).message, at: Date.now() });
+      }
     }
     if (st?.error !== undefined) return settle({ type: 'startFailed', jobId, reason: st.error, at: st.at });
     if (st?.started === undefined) {
@@ -188,7 +197,8 @@ export function tailJob(opts: TailOptions): JobTail {
       busy = false;
     }
   };
-  const wake = () => { if (!done && !detached) void run(); };
+  const wakeForOutput = () => { if (!done && !detached) void run(); };
+  const wake = () => { statusStale = true; wakeForOutput(); };
   handle.onWake?.(wake);
   queueMicrotask(wake);
 
