@@ -98,8 +98,9 @@ export async function liveLines(d: ConfiguredDaemon, dir: string, o: LiveOptions
   if (cc.status !== 0) throw new Error(`cc linewriter.c: exit ${cc.status ?? cc.signal}: ${cc.stderr}`);
   const binary = readFileSync(join(dir, 'linewriter'));
   const clients = Array.from({ length: CLIENTS }, () => d.client());
-  // time for every job to launch before the window opens (launch bench: ≥ 150 jobs/s here)
-  const startMs = Date.now() + 3000 + o.jobs * 15;
+  // time for every job to launch before the window opens (RunJob answers before the launch; on
+  // this VM 1,000 launches take 10-20 s), so all of them write at once
+  const startMs = Date.now() + 5000 + o.jobs * 30;
   console.log(`2. ${fmt(o.jobs)} concurrent jobs, each printing ${o.lines} lines, one per ${o.everyMs} ms, from ${new Date(startMs).toISOString()}; one live follower each`);
 
   const delays: Delays = { total: [], capture: [], deliver: [] };
