@@ -88,15 +88,19 @@ export class Spawner {
     frame.writeUInt32LE(envList.length, 9);
     body.copy(frame, 13);
     this.waiting.push(entry);
-    this.refCount(+1);
+    this.holdLoop();
     (proc.stdin as Writable).write(frame);
     return sup;
   }
+
+  /** The spawner process's pid while one runs (tests kill it to see its children outlive it). */
+  get pid(): number | undefined { return this.child?.pid; }
 
   /** Stops the spawner (EOF on its stdin); the supervisors it started keep running. */
   close(): void {
     this.closed = true;
     this.child?.stdin?.end();
+    (this.child?.stdout as (Readable & { unref(): void }) | undefined)?.unref();
   }
 
   private kill(entry: Entry, sig: NodeJS.Signals): boolean {
@@ -127,21 +131,24 @@ export class Spawner {
     child.stdin!.on('error', () => undefined);  // EPIPE after it died: 'exit' below handles that
     child.on('error', (err: NodeJS.ErrnoException) => this.lost(child, `spawn ${this.path}: ${err.code ?? err.message} (${BUILD_HINT})`));
     child.on('exit', (code, sig) => this.lost(child, `joblet-spawner exited (${sig ?? `code ${code}`}) before it started the supervisor`));
-    // nothing of ours keeps the daemon alive: each watched job has its own handles (jobTail)
+    // the spawner itself never keeps the process alive; its stdout does while we wait to hear
+    // about a child (holdLoop), so an executor nobody closes does not hang its process's exit
     child.unref();
-    (child.stdout as Readable & { unref?: () => void }).unref?.();
     (child.stdin as Writable & { unref?: () => void }).unref?.();
+    this.holding = true;
+    this.holdLoop();
     return child;
   }
 
-  /** While supervisors are asked for, the spawner's stdout keeps the event loop alive to hear back. */
-  private pendingRefs = 0;
-  private refCount(delta: number): void {
-    const before = this.pendingRefs;
-    this.pendingRefs += delta;
-    const out = this.child?.stdout as (Readable & { ref?: () => void; unref?: () => void }) | undefined;
-    if (before === 0 && this.pendingRefs > 0) out?.ref?.();
-    if (before > 0 && this.pendingRefs === 0) out?.unref?.();
+  private holding = false;
+  /** The event loop stays alive while a child's spawn or end is still to be heard. */
+  private holdLoop(): void {
+    const want = this.waiting.length + this.byPid.size > 0;
+    if (want === this.holding) return;
+    this.holding = want;
+    const out = this.child?.stdout as (Readable & { ref(): void; unref(): void }) | undefined;
+    if (want) out?.ref();
+    else out?.unref();
   }
 
   private onLine(line: string): void {
@@ -149,11 +156,11 @@ export class Spawner {
     if (word === 'spawned' || word === 'refused') {
       const entry = this.waiting.shift();
       if (!entry) return;
-      this.refCount(-1);
       if (word === 'spawned') {
         entry.pid = Number(f[0]);
         this.byPid.set(entry.pid, entry);
       } else {
+        this.holdLoop();
         this.ended(entry, { code: null, signal: null, stderr: '', spawnError: `spawn: fork: ${errnoName(Number(f[0]))} (too many processes or too little memory?)` });
       }
     } else if (word === 'exit') {
@@ -161,6 +168,7 @@ export class Spawner {
       const entry = this.byPid.get(pid);
       if (!entry) return;
       this.byPid.delete(pid);
+      this.holdLoop();
       const code = Number(f[1]);
       const signo = Number(f[2]);
       const execErr = Number(f[3]);
@@ -188,7 +196,7 @@ export class Spawner {
     if (this.child !== child) return;
     this.child = undefined;
     for (const entry of this.waiting.splice(0)) this.ended(entry, { code: null, signal: null, stderr: '', spawnError: reason });
-    this.pendingRefs = 0;
+    this.holding = false;
     for (const [pid, entry] of this.byPid) {
       const startTime = procStartTime(pid);
       if (startTime === undefined) this.ended(entry, { code: null, signal: null, stderr: '' });
