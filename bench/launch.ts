@@ -16,7 +16,8 @@
 //   breakdown of (c) and (d) from the event times in the daemon's log
 // Usage: node dist/bench/launch.js   (needs root)
 //   LAUNCH_RUNS=200 sequential launches per variant; LAUNCH_SUSTAIN_S=20; LAUNCH_RSS_JOBS=10000;
-//   BENCH_DAEMON_FLAGS node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+//   BENCH_DAEMON_FLAGS node flags for the daemon instead of DAEMON_NODE_FLAGS (the ones docs/operations.md
+//   recommends), e.g. "--optimize-for-size --cpu-prof --cpu-prof-dir=/tmp/prof"; set but empty: none.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -27,7 +28,7 @@ import { createNativeExecutor } from '../src/executor/nativeExecutor.js';
 import { detectCgroupDriver, type JobLimits } from '../src/executor/cgroups/index.js';
 import { DEFAULT_ISOLATION, type Executor, type LaunchSpec } from '../src/executor/types.js';
 import { EventStore } from '../src/persist/eventStore.js';
-import { childPids, closedLoop, jobTimes, machineBusyMs, procCpuMs, procMemory, runToEnd, spawnDaemon, type DaemonProcess, type JobTimes, type Memory } from './daemonClient.js';
+import { childPids, closedLoop, DAEMON_NODE_FLAGS, jobTimes, machineBusyMs, procCpuMs, procMemory, runToEnd, spawnDaemon, type DaemonProcess, type JobTimes, type Memory } from './daemonClient.js';
 
 const runs = Number(process.env.LAUNCH_RUNS ?? 200);
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -145,7 +146,7 @@ const line = (name: string, s: Stats, base?: Stats) =>
 const CLIENTS = 8;
 const sustainS = Number(process.env.LAUNCH_SUSTAIN_S ?? 20);
 const rssJobs = Number(process.env.LAUNCH_RSS_JOBS ?? 10_000);
-const daemonFlags = (process.env.BENCH_DAEMON_FLAGS ?? '').split(' ').filter(Boolean);
+const daemonFlags = process.env.BENCH_DAEMON_FLAGS === undefined ? DAEMON_NODE_FLAGS : process.env.BENCH_DAEMON_FLAGS.split(' ').filter(Boolean);
 let daemon: DaemonProcess | undefined;
 
 const mib = (m: Memory) => `VmRSS ${m.rssMb.toFixed(1)} MiB (anon ${m.anonMb.toFixed(1)}, file ${m.fileMb.toFixed(1)}), VmHWM ${m.hwmMb.toFixed(1)} MiB`;
@@ -161,6 +162,7 @@ function phases(name: string, ids: string[], times: Map<string, JobTimes>, clien
 }
 
 async function throughDaemon(a: Stats | undefined): Promise<void> {
+  console.log(`daemon: node ${[...daemonFlags, 'bin/joblet.js'].join(' ')}`);
   daemon = await spawnDaemon(daemonFlags);
   const atStart = daemon.memory();
   const one = daemon.client();
