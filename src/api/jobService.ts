@@ -15,7 +15,7 @@ import type { CommandHandler } from '../daemon/commands.js';
 import type { JobFiles } from '../daemon/jobFiles.js';
 import type { Middleware } from './middleware.js';
 import { LOG_ONLY_HISTORY, type OutputHistory } from './outputHistory.js';
-import { OutputStreams, rawOutput, writeOrWait } from './outputStream.js';
+import { OutputStreams, asBuffer, rawOutput, writeOrWait } from './outputStream.js';
 import { toWireJob, toStatusResponse, rfc3339 } from './jobWire.js';
 import { metricsHandlers } from './metricsRpcs.js';
 
@@ -103,7 +103,7 @@ export function jobServiceHandlers(m: Middleware, d: JobServiceDeps,
     GetJobLogs: m.stream(SERVICE, 'GetJobLogs', async (req: GetJobLogsRequest__Output, { cancelled }, out: grpc.ServerWritableStream<GetJobLogsRequest__Output, DataChunk>) => {
       const job = table.resolve(req.uuid);
       // Raw bytes of both streams, history then live, as Joblet's clients expect (outputStream.ts).
-      await outputs.stream(rawOutput(job.id), (c, stop) => writeOrWait(out, { payload: Buffer.from(c.data) }, stop), cancelled);
+      await outputs.stream(rawOutput(job.id), (c, stop) => writeOrWait(out, { payload: asBuffer(c.data) }, stop), cancelled);
     }),
   };
 }

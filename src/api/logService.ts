@@ -9,7 +9,7 @@ import { invalid } from '../events/errors.js';
 import type { JobTable } from '../projections/jobTable.js';
 import type { Middleware } from './middleware.js';
 import { registerExtensionMethod } from './rbac.js';
-import { OUTPUT_STREAMS, writeOrWait, type OutputQuery, type OutputStreamName, type OutputStreams } from './outputStream.js';
+import { OUTPUT_STREAMS, asBuffer, writeOrWait, type OutputQuery, type OutputStreamName, type OutputStreams } from './outputStream.js';
 
 export const LOG_SERVICE = 'joblet.logs.v1.LogService';
 
@@ -41,7 +41,7 @@ export function logServiceHandlers(m: Middleware, d: LogServiceDeps): LogService
         stream: c.stream,
         timestamp: (BigInt(c.at) * 1_000_000n).toString(),
         position: String(c.position),
-        payload: Buffer.from(c.data),
+        payload: asBuffer(c.data),
       }, stop), cancelled);
     }),
   };

@@ -51,7 +51,6 @@ export interface OutputStreamDeps {
 // Positions read from the log per pass. Output events are at most 64 KiB (SPOOL_CHUNK), so a
 // stalled reader holds at most ~2 MiB of events here, however far behind it is.
 const LOG_WINDOW = 32;
-const QUIET_WINDOWS_PER_YIELD = 64;
 // A compacted event the history does not hold yet: how often and how long to ask again before
 // giving up (the persist service may be restarting; compaction only runs behind its checkpoint).
 const HISTORY_RETRIES = 10;
@@ -194,7 +193,6 @@ export class OutputStreams {
     const { store, commands } = this.d;
     let pos = from;
     let endsJob = false;
-    let quiet = 0;
     const stopped = aborted(stop);
     const news = this.news.get(stop);
     while (!stop.aborted && !store.isClosed) {
@@ -214,8 +212,10 @@ export class OutputStreams {
         await Promise.race([news ? news.next() : store.waitBeyond(pos - 1), stopped]);
         continue;
       }
-      const to = Math.min(upTo, pos + LOG_WINDOW - 1);
-      const batch = store.readChunk(pos, to, jobId);
+      // Through the per-job index: LOG_WINDOW of this job's events, however sparse they lie among
+      // other jobs' events (a window of log positions made a reader of one of 1,000 jobs crawl).
+      const batch = store.readChunk(pos, upTo, jobId, LOG_WINDOW);
+      const to = batch.length === LOG_WINDOW ? batch[batch.length - 1]!.position : upTo;
       for (const { position, event } of batch) {
         if (stop.aborted) return { ended: false };
         if (event.type === 'JobOutputWritten') {
@@ -226,12 +226,8 @@ export class OutputStreams {
         }
       }
       pos = to + 1;
-      // Let appends and other calls run between windows of a long history (and now and then
-      // while skipping windows that hold other jobs' events only).
-      if (batch.length > 0 || ++quiet >= QUIET_WINDOWS_PER_YIELD) {
-        quiet = 0;
-        await new Promise((r) => setImmediate(r));
-      }
+      // Let appends and other calls run between windows of a long history.
+      if (batch.length > 0) await new Promise((r) => setImmediate(r));
     }
     return { ended: false };
   }
@@ -296,4 +292,9 @@ function sleep(ms: number, stop: AbortSignal): Promise<void> {
     function done() { clearTimeout(t); stop.removeEventListener('abort', done); resolve(); }
     stop.addEventListener('abort', done, { once: true });
   });
+}
+
+/** The chunk's bytes as a Buffer without copying them (grpc-js takes a Buffer for `bytes`). */
+export function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -185,11 +185,12 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     return this.dbs.chain?.get(position);
   }
 
-  readJob(jobId: string, from = 1, to = Infinity): Iterable<StoredEvent<E>> {
+  /** The job's events in [from, to], at most `limit` of them (a limited range closes its own cursor). */
+  readJob(jobId: string, from = 1, to = Infinity, limit?: number): Iterable<StoredEvent<E>> {
     const end = Math.min(to, this.lastPosition);
     const start = Math.max(1, from);
     if (start > end) return [];
-    return this.byJob.getKeys({ start: [jobId, start], end: [jobId, end + 1] }).map((key) => {
+    return this.byJob.getKeys({ start: [jobId, start], end: [jobId, end + 1], ...(limit !== undefined ? { limit } : {}) }).map((key) => {
       const position = key[1];
       const value = this.events.get(position);
       if (value === undefined) throw new Error(`event log ${this.file}: byJob index names position ${position} for job ${jobId} but no such event exists (${RECOVERY_HINT})`);
@@ -296,7 +297,8 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   }
 
   // CursorSource: used by subscriptions.
-  readChunk(from: number, to: number, jobId: string | undefined): StoredEvent<E>[] {
+  /** `limit` (with a jobId) caps how many of the job's events one chunk holds, however far apart they lie. */
+  readChunk(from: number, to: number, jobId: string | undefined, limit?: number): StoredEvent<E>[] {
     // The cursor moves past `to` after this chunk, so the read snapshot must already contain it.
     // lmdb-js renews its read transaction after commits, but check rather than trust the timing:
     // a stale snapshot would silently skip events.
@@ -304,7 +306,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       this.env.resetReadTxn();
       if (!this.events.doesExist(to)) throw new Error(`event log ${this.file}: durable position ${to} is not readable (${RECOVERY_HINT})`);
     }
-    return Array.from(jobId === undefined ? this.read(from, to) : this.readJob(jobId, from, to));
+    return Array.from(jobId === undefined ? this.read(from, to) : this.readJob(jobId, from, to, limit));
   }
 
   waitBeyond(position: number): Promise<void> {

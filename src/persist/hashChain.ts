@@ -9,14 +9,18 @@
 // hash of their original bytes, which can no longer be recomputed: verification checks that a stub
 // is a legal one and trusts its stored hash, which the next event's hash then vouches for
 // (docs/decisions/0013-compaction-stubs-in-the-hash-chain.md).
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { isMarkedStub, stubProblem } from './compactionStub.js';
 
 export const HASH_BYTES = 32;
 export const GENESIS_HASH: Buffer = Buffer.alloc(HASH_BYTES);
 
+// Below this size the one-shot crypto.hash (Node >= 20.12) over a joined copy is ~25% faster than
+// createHash().update(); above it, copying the event (output chunks of up to megabytes) costs more.
+const ONE_SHOT_MAX_BYTES = 4096;
+
 export function chainHash(previous: Uint8Array, eventBytes: Uint8Array): Buffer {
-  // crypto.hash (Node >= 20.12) is a one-shot digest, ~25% faster than createHash().update() here.
+  if (eventBytes.length > ONE_SHOT_MAX_BYTES) return createHash('sha256').update(previous).update(eventBytes).digest();
   return hash('sha256', Buffer.concat([previous, eventBytes]), 'buffer') as unknown as Buffer;
 }
 

@@ -70,7 +70,14 @@ async function stream<T>(call: grpc.ServerWritableStream<unknown, T>, body: (sen
   call.on('cancelled', () => { cancelled = true; });
   const send = async (m: T) => {
     if (cancelled) throw new Error('cancelled');
-    if (!call.write(m)) await new Promise<void>((r) => { call.once('drain', r); call.once('cancelled', r); });
+    if (!call.write(m)) {
+      await new Promise<void>((r) => {
+        // one of the two fires; the other listener goes too, or every wait would leave one behind
+        const done = () => { call.off('drain', done); call.off('cancelled', done); r(); };
+        call.on('drain', done);
+        call.on('cancelled', done);
+      });
+    }
   };
   try {
     await body(send);
