@@ -16,6 +16,7 @@ import { COMPACTION_CHECKPOINT } from './compactionStub.js';
 import { checkLmdbFile } from './lmdbFileCheck.js';
 import { chainHash, type ChainSource, type RawEvent } from './hashChain.js';
 import { denseLastKey, recoverChainHead, type Dbs } from './openChecks.js';
+import { RecentEvents } from './recentEvents.js';
 
 export type { StoredEvent, Subscription, SubscribeOptions } from './subscription.js';
 export type { GroupCommitStats } from './groupCommit.js';
@@ -46,11 +47,19 @@ const MAX_JOB_ID_BYTES = 512;
 const EMPTY = Buffer.alloc(0);
 const RECOVERY_HINT = 'restore from backup or move the data dir aside';
 
-interface Encoded { bytes: Buffer; jobId: string | undefined }
+interface Encoded<E> { bytes: Buffer; jobId: string | undefined; event: E }
+
+// How many just-appended events live subscribers may read without going back to LMDB
+// (recentEvents.ts). Capture appends up to 16 MiB of one job's output at a time (jobTail.ts),
+// so the bytes bound must exceed that for a batch to be served whole; events every subscriber
+// has passed are dropped at the next batch, so with subscribers caught up little is held.
+const RECENT_EVENTS = 8192;
+const RECENT_BYTES = 32 * 1024 * 1024;
 
 
 export class EventStore<E extends { type: string }> implements CursorSource<E>, ChainSource {
-  private readonly commit: GroupCommit<Encoded>;
+  private readonly commit: GroupCommit<Encoded<E>>;
+  private readonly recent = new RecentEvents<E>(RECENT_EVENTS, RECENT_BYTES);
   private readonly events: Database<Envelope, number>;
   private readonly byJob: Database<Buffer, [string, number]>;
   private readonly checkpoints: Database<number, string>;
@@ -58,6 +67,8 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   /** The hash of the last position handed to LMDB; advanced in position order by writeBatch. */
   private head: Buffer;
   private readonly cursors = new Set<Cursor<E>>();
+  /** Readers outside subscriptions (the persist feed) whose position holds recent events too. */
+  private readonly readers = new Set<{ readonly position: number }>();
   private waiters: (() => void)[] = [];
   private closing = false;
   private closed = false;
@@ -130,7 +141,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   append(events: E[]): Promise<number[]> {
     if (this.closing) return Promise.reject(new Error(`event log ${this.file}: append after close`));
     if (this.readOnly) return Promise.reject(this.readOnlyError('append'));
-    let items: Encoded[];
+    let items: Encoded<E>[];
     try {
       items = events.map((e, i) => this.encode(e, i));
     } catch (err) {
@@ -154,6 +165,19 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
 
   /** The stored bytes and chain hash of each durable event in [from, to], for verification and export. */
   readRaw(from = 1, to = Infinity): Iterable<RawEvent> {
+    return this.rawRange(from, to, false);
+  }
+
+  /**
+   * Like readRaw, but each event's `bytes` are LMDB's own read buffer, valid only until the next
+   * read: for a caller that is done with them before it asks for the next event (compaction),
+   * this saves copying every output chunk once more.
+   */
+  private readRawTransient(from: number, to: number): Iterable<RawEvent> {
+    return this.rawRange(from, to, true);
+  }
+
+  private rawRange(from: number, to: number, transient: boolean): Iterable<RawEvent> {
     const end = Math.min(to, this.lastPosition);
     const start = Math.max(1, from);
     if (start > end) return [];
@@ -168,10 +192,14 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
         const hashes = chain?.getRange({ start, end: end + 1 })[Symbol.iterator]();
         try {
           let pending = hashes?.next();
-          for (const { key, value } of eventsRaw.getRange({ start, end: end + 1 })) {
+          // Transient: the keys are walked and each value fetched last, after the chain cursor has
+          // moved (any other read reuses the buffer the value lies in).
+          const rows = transient ? eventsRaw.getKeys({ start, end: end + 1 }).map((key) => ({ key, value: undefined }))
+            : eventsRaw.getRange({ start, end: end + 1 });
+          for (const { key, value } of rows) {
             while (pending && !pending.done && pending.value.key < key) pending = hashes!.next();
             const hash = pending && !pending.done && pending.value.key === key ? pending.value.value : undefined;
-            yield { position: key, bytes: value, hash };
+            yield { position: key, bytes: value ?? transientView(eventsRaw.getBinaryFast(key)!), hash };
           }
         } finally {
           hashes?.return?.();
@@ -209,6 +237,16 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     const cursor = new Cursor<E>(this, from, handler, opts?.jobId, (c) => this.cursors.delete(c));
     this.cursors.add(cursor);
     return cursor;
+  }
+
+  /**
+   * Registers a reader that follows the log with readChunk outside a subscription: recent events
+   * it has not read yet are kept for it (within the bounds of recentEvents.ts). Returns the
+   * unregister function.
+   */
+  trackReader(reader: { readonly position: number }): () => void {
+    this.readers.add(reader);
+    return () => { this.readers.delete(reader); };
   }
 
   /** The last position log compaction has examined (every output event with bytes up to it is a stub). */
@@ -254,6 +292,8 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       total.examined += done.through - total.through;
       total.through = done.through;
       this.compactedMark = done.through;
+      // Readers of these positions now get the stubs, as they would after a restart.
+      this.recent.dropThrough(done.through);
     }
     await flushed;
     return total;
@@ -299,6 +339,17 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   // CursorSource: used by subscriptions.
   /** `limit` (with a jobId) caps how many of the job's events one chunk holds, however far apart they lie. */
   readChunk(from: number, to: number, jobId: string | undefined, limit?: number): StoredEvent<E>[] {
+    // A live subscriber reads what was just appended: take the held tail (recentEvents.ts) and
+    // read from LMDB only the part before it.
+    const held = jobId === undefined && to <= this.lastPosition ? this.recent.firstPosition : undefined;
+    if (held !== undefined && held <= to) {
+      const tail = this.recent.range(Math.max(from, held), to);
+      if (tail) return held <= from ? tail : [...this.readStored(from, held - 1, undefined), ...tail];
+    }
+    return this.readStored(from, to, jobId, limit);
+  }
+
+  private readStored(from: number, to: number, jobId: string | undefined, limit?: number): StoredEvent<E>[] {
     // The cursor moves past `to` after this chunk, so the read snapshot must already contain it.
     // lmdb-js renews its read transaction after commits, but check rather than trust the timing:
     // a stale snapshot would silently skip events.
@@ -320,7 +371,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     for (const wake of w) wake();
   }
 
-  private encode(event: E, index: number): Encoded {
+  private encode(event: E, index: number): Encoded<E> {
     if (event === null || typeof event !== 'object' || typeof event.type !== 'string') {
       throw new Error(`append: events[${index}].type must be a string`);
     }
@@ -328,15 +379,20 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     if (jobId !== undefined && typeof jobId === 'string' && Buffer.byteLength(jobId) > MAX_JOB_ID_BYTES) {
       throw new Error(`append: events[${index}].jobId is ${Buffer.byteLength(jobId)} bytes, the limit is ${MAX_JOB_ID_BYTES}`);
     }
-    return { bytes: encodeEvent(event), jobId: typeof jobId === 'string' ? jobId : undefined };
+    return { bytes: encodeEvent(event), jobId: typeof jobId === 'string' ? jobId : undefined, event };
   }
 
   // Every put below runs in one synchronous loop, so lmdb-js places them all (events and index)
   // in a single transaction; the last put's promise is that transaction's commit promise.
   // The chain hash is computed here, on the bytes being stored, in position order: GroupCommit
   // hands batches over one at a time and in position order, so `head` always belongs to first - 1.
-  private writeBatch(first: number, items: Encoded[]): BatchTicket {
+  private writeBatch(first: number, items: Encoded<E>[]): BatchTicket {
     let commit: Promise<boolean> | undefined;
+    // Drop what every reader has passed (everything, when no one reads the whole log).
+    let passed = Infinity;
+    for (const c of this.cursors) if (c.unfiltered) passed = Math.min(passed, c.position);
+    for (const r of this.readers) passed = Math.min(passed, r.position);
+    this.recent.dropThrough(passed);
     const chain = this.dbs.chain!;
     for (let i = 0; i < items.length; i++) {
       const position = first + i;
@@ -345,6 +401,8 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       commit = this.events.put(position, asBinary(items[i].bytes) as unknown as Envelope);
       const jobId = items[i].jobId;
       if (jobId !== undefined) this.byJob.put([jobId, position], EMPTY);
+      // Served to subscribers only once durable: readChunk is never asked past lastPosition.
+      this.recent.add(position, items[i].event, items[i].bytes.length);
     }
     const flushed = (commit as Promise<boolean> & { flushed?: PromiseLike<unknown> }).flushed ?? this.env.flushed;
     return { committed: commit!, flushed };
@@ -368,7 +426,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       file: this.file,
       env: this.env,
       dbs: this.dbs,
-      readRaw: (from: number, to: number) => this.readRaw(from, to),
+      readRaw: (from: number, to: number) => this.readRawTransient(from, to),
       unwrap: (value: Envelope, position: number) => this.unwrap(value, position),
     };
   }
@@ -376,6 +434,13 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   private readOnlyError(op: string): Error {
     return new Error(`event log ${this.file}: ${op} refused: the log is open read-only`);
   }
+}
+
+// lmdb-js answers getBinaryFast with its reusable read buffer, whose `length` property it sets
+// to the value's size while the underlying array stays larger; hashing and decoding need a view
+// of exactly the value (a view, not a copy).
+function transientView(bytes: Buffer): Buffer {
+  return bytes.subarray(0, bytes.length);
 }
 
 /** Resolves after the write's transaction is committed and fsynced. */

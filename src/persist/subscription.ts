@@ -45,6 +45,9 @@ export class Cursor<E> implements Subscription {
 
   get position(): number { return this.current; }
 
+  /** Whether it reads every event (no jobId filter), the ones recent-event retention waits for. */
+  get unfiltered(): boolean { return this.jobId === undefined; }
+
   close(): void { this.closed = true; this.wake(); }
 
   private stopped(): boolean { return this.closed || this.source.isClosed; }
