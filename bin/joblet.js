@@ -1,3 +1,3 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --optimize-for-size
 import { main, handleError } from '../dist/src/joblet-main.js';
 main(process.argv.slice(2)).catch(handleError);
