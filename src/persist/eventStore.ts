@@ -67,8 +67,6 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   /** The hash of the last position handed to LMDB; advanced in position order by writeBatch. */
   private head: Buffer;
   private readonly cursors = new Set<Cursor<E>>();
-  /** Readers outside subscriptions (the persist feed) whose position holds recent events too. */
-  private readonly readers = new Set<{ readonly position: number }>();
   private waiters: (() => void)[] = [];
   private closing = false;
   private closed = false;
@@ -239,16 +237,6 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     return cursor;
   }
 
-  /**
-   * Registers a reader that follows the log with readChunk outside a subscription: recent events
-   * it has not read yet are kept for it (within the bounds of recentEvents.ts). Returns the
-   * unregister function.
-   */
-  trackReader(reader: { readonly position: number }): () => void {
-    this.readers.add(reader);
-    return () => { this.readers.delete(reader); };
-  }
-
   /** The last position log compaction has examined (every output event with bytes up to it is a stub). */
   get compactedThrough(): number { return Math.max(this.getCheckpoint(COMPACTION_CHECKPOINT), this.compactedMark); }
 
@@ -388,10 +376,12 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
   // hands batches over one at a time and in position order, so `head` always belongs to first - 1.
   private writeBatch(first: number, items: Encoded<E>[]): BatchTicket {
     let commit: Promise<boolean> | undefined;
-    // Drop what every reader has passed (everything, when no one reads the whole log).
+    // Drop what every whole-log subscriber has passed (everything, when there is none). The
+    // persist feed is not waited for: it reads only when its child is at least a window (16 MiB)
+    // behind, and during a flood further behind than the bytes bound, so holding events for it
+    // would cost memory for few hits.
     let passed = Infinity;
     for (const c of this.cursors) if (c.unfiltered) passed = Math.min(passed, c.position);
-    for (const r of this.readers) passed = Math.min(passed, r.position);
     this.recent.dropThrough(passed);
     const chain = this.dbs.chain!;
     for (let i = 0; i < items.length; i++) {

@@ -13,26 +13,21 @@ export class PersistFeed {
   private wake!: () => void;
   private readonly stopSignal = new Promise<void>((r) => { this.wake = r; });
   readonly done: Promise<void>;
-  /** The last position handed to the handler (the store keeps newer recent events for it). */
-  position: number;
 
   /** With `onCaughtUp`, the feed calls it and stops on reaching the log's end instead of waiting there. */
   constructor(private readonly store: EventStore<JobEvent>, from: number, private readonly handler: (e: StoredEvent<JobEvent>) => void | Promise<void>,
     private readonly onCaughtUp?: () => void) {
-    this.position = Math.max(1, from) - 1;
-    const untrack = store.trackReader(this);
-    this.done = this.run().finally(untrack);
+    this.done = this.run(Math.max(1, from) - 1);
   }
 
   close(): void { this.stopped = true; this.wake(); }
 
   private halted(): boolean { return this.stopped || this.store.isClosed; }
 
-  private async run(): Promise<void> {
+  private async run(position: number): Promise<void> {
     await new Promise((r) => setImmediate(r));
     while (!this.halted()) {
       const last = this.store.lastPosition;
-      const position = this.position;
       if (position >= last) {
         if (this.onCaughtUp) { this.onCaughtUp(); return; }
         await Promise.race([this.store.waitBeyond(position), this.stopSignal]);
@@ -43,7 +38,7 @@ export class PersistFeed {
         if (this.halted()) return;
         const r = this.handler(e);
         if (r !== undefined) await r;
-        this.position = e.position;
+        position = e.position;
       }
       // Let appends and the API run between chunks while a long history is replayed.
       await new Promise((r) => setImmediate(r));
