@@ -80,7 +80,7 @@ test('every problem is listed, each with its key path and rule', () => {
     'config joblet.jobTimeout: must be a duration such as 30s, 5m or 1h30m (got "soon")',
     'config logging.level: must be one of trace, debug, info, warn, error, fatal (got "loud")',
     'config storage.dataDir: must be an absolute path (got "relative/dir")',
-    'config extras: unknown section (known: version, server, joblet, security, logging, storage, isolation, state)',
+    'config extras: unknown section (known: version, server, joblet, security, logging, storage, isolation, state, persist)',
   ]);
   assert.throws(() => loadConfig({ configPath: p }), (e: Error) => e.message.includes(`(file ${p})`));
 });

@@ -82,8 +82,9 @@ function scheduleCheckpoint(): void {
 }
 
 function checkpoint(): void {
-  const p = projection!;
-  if (p.applied === p.durable) return;
+  const p = projection;
+  // a stop that arrives before init finished (a daemon closed right after start) has nothing to save
+  if (!p || p.applied === p.durable) return;
   p.checkpoint();
   failures = 0;
   // Retention first, so a caller that saw the checkpoint also sees its removals.
