@@ -51,17 +51,6 @@ export class RecentEvents<E> {
     while (this.count > 0 && this.first <= position) this.dropOne();
   }
 
-  /** Forgets everything from `position` on (positions that will never become durable). */
-  dropFrom(position: number): void {
-    while (this.count > 0 && this.first + this.count - 1 >= position) {
-      const last = this.items.length - 1;
-      this.bytes -= this.sizes[last];
-      this.items.pop();
-      this.sizes.pop();
-    }
-    if (this.count === 0) this.clear();
-  }
-
   clear(): void {
     this.items = [];
     this.sizes = [];
