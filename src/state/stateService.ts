@@ -21,6 +21,9 @@ import { register, unregister } from './registry.js';
 export const STATE_CHECKPOINT = 'state';
 const WINDOW = 20_000;
 const SEND_EVERY = 256;
+// Events that change no record (output chunks, above all) only move the acknowledged position;
+// for those, one message per this many ms is enough instead of one per event-loop turn.
+const POSITION_ONLY_EVERY_MS = 20;
 const BEHIND_LOG_EVERY_MS = 10_000;
 const CHILD_ENTRY = fileURLToPath(new URL('./child.js', import.meta.url));
 
@@ -61,6 +64,7 @@ export class StateService {
   private pending: JobRecord[] = [];
   private pendingUpTo = 0;
   private flushScheduled = false;
+  private positionTimer = false;
   private ackWaiters: (() => void)[] = [];
   private checkpointWrite: Promise<void> = Promise.resolve();
   private listCalls = new Map<number, { resolve(r: JobRecord[]): void; reject(e: Error): void }>();
@@ -155,7 +159,12 @@ export class StateService {
     if (record) this.pending.push(record);
     this.pendingUpTo = e.position;
     if (this.pending.length >= SEND_EVERY) this.flush();
-    else if (!this.flushScheduled) {
+    else if (this.pending.length === 0) {
+      if (!this.flushScheduled && !this.positionTimer) {
+        this.positionTimer = true;
+        setTimeout(() => { this.positionTimer = false; this.flush(); }, POSITION_ONLY_EVERY_MS).unref();
+      }
+    } else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => { this.flushScheduled = false; this.flush(); });
     }
