@@ -193,7 +193,6 @@ export class OutputStreams {
     const { store, commands } = this.d;
     let pos = from;
     let endsJob = false;
-    const stopped = aborted(stop);
     const news = this.news.get(stop);
     while (!stop.aborted && !store.isClosed) {
       news?.clear();
@@ -209,7 +208,7 @@ export class OutputStreams {
         if (until !== undefined) return { ended: endsJob };
         // Caught up: sleep until an event of this job is durable (not on every append of any job,
         // which would wake every follower of every job each time).
-        await Promise.race([news ? news.next() : store.waitBeyond(pos - 1), stopped]);
+        await waitOrAbort(news ? news.next() : store.waitBeyond(pos - 1), stop);
         continue;
       }
       // Through the per-job index: LOG_WINDOW of this job's events, however sparse they lie among
@@ -271,19 +270,15 @@ function firstPosition(store: EventStore<JobEvent>, jobId: string): number {
   return store.firstPositionOf(jobId) || 1;
 }
 
-// One promise per signal, however often a reader goes back to waiting (one listener each).
-const abortPromises = new WeakMap<AbortSignal, Promise<void>>();
-
-function aborted(signal: AbortSignal): Promise<void> {
-  let p = abortPromises.get(signal);
-  if (!p) {
-    p = new Promise((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    abortPromises.set(signal, p);
-  }
-  return p;
+/** Settles when `p` does or `signal` aborts, leaving no listener behind on either (a follower
+ *  waits once per event of its job, so a reaction left per wait would grow for the stream's life). */
+function waitOrAbort(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => { signal.removeEventListener('abort', done); resolve(); };
+    signal.addEventListener('abort', done);
+    p.then(done, done);
+  });
 }
 
 function sleep(ms: number, stop: AbortSignal): Promise<void> {

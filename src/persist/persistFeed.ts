@@ -10,8 +10,8 @@ const CHUNK = 32;
 
 export class PersistFeed {
   private stopped = false;
-  private wake!: () => void;
-  private readonly stopSignal = new Promise<void>((r) => { this.wake = r; });
+  /** Resolves the current wait (a fresh one per wait: see Cursor in subscription.ts). */
+  private wake: (() => void) | undefined;
   readonly done: Promise<void>;
 
   /** With `onCaughtUp`, the feed calls it and stops on reaching the log's end instead of waiting there. */
@@ -20,7 +20,7 @@ export class PersistFeed {
     this.done = this.run(Math.max(1, from) - 1);
   }
 
-  close(): void { this.stopped = true; this.wake(); }
+  close(): void { this.stopped = true; this.wake?.(); }
 
   private halted(): boolean { return this.stopped || this.store.isClosed; }
 
@@ -30,7 +30,12 @@ export class PersistFeed {
       const last = this.store.lastPosition;
       if (position >= last) {
         if (this.onCaughtUp) { this.onCaughtUp(); return; }
-        await Promise.race([this.store.waitBeyond(position), this.stopSignal]);
+        await new Promise<void>((resolve) => {
+          if (this.halted()) return resolve();
+          this.wake = resolve;
+          this.store.waitBeyond(position).then(resolve, resolve);
+        });
+        this.wake = undefined;
         continue;
       }
       // readChunk checks that its read snapshot holds `to` (and renews it), so no event is skipped.

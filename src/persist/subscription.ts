@@ -33,8 +33,9 @@ export class Cursor<E> implements Subscription {
   readonly done: Promise<void>;
   private current: number;
   private closed = false;
-  private wake!: () => void;
-  private readonly closedSignal = new Promise<void>((r) => { this.wake = r; });
+  /** Resolves the current wait; a fresh one per wait, because racing one long-lived promise would
+   *  leave a reaction on it for every wait the cursor ever made. */
+  private wake: (() => void) | undefined;
 
   constructor(private readonly source: CursorSource<E>, from: number,
     private readonly handler: (e: StoredEvent<E>) => void | Promise<void>, private readonly jobId: string | undefined,
@@ -48,7 +49,7 @@ export class Cursor<E> implements Subscription {
   /** Whether it reads every event (no jobId filter), the ones recent-event retention waits for. */
   get unfiltered(): boolean { return this.jobId === undefined; }
 
-  close(): void { this.closed = true; this.wake(); }
+  close(): void { this.closed = true; this.wake?.(); }
 
   private stopped(): boolean { return this.closed || this.source.isClosed; }
 
@@ -58,7 +59,12 @@ export class Cursor<E> implements Subscription {
     while (!this.stopped()) {
       const last = this.source.lastPosition;
       if (this.current >= last) {
-        await Promise.race([this.source.waitBeyond(this.current), this.closedSignal]);
+        await new Promise<void>((resolve) => {
+          if (this.stopped()) return resolve();
+          this.wake = resolve;
+          this.source.waitBeyond(this.current).then(resolve, resolve);
+        });
+        this.wake = undefined;
         continue;
       }
       const to = Math.min(last, this.current + CHUNK);
