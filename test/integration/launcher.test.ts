@@ -153,9 +153,8 @@ rootTest('stop: SIGTERM ends a cooperative job within the grace', async () => {
   const run = sh('sleep 1000');
   await run.started;
   assert.equal(ex.running().includes(run.jobId), true);
-  const t0 = Date.now();
   await ex.stop(run.jobId, 5000);
-  assert.ok(Date.now() - t0 < 2000);
+  // SIGTERM, not the SIGKILL that would follow the 5 s grace: the job ended within it
   const end = last(await run.done) as { exitCode: number; signal?: string };
   assert.equal([end.exitCode, end.signal], [143, 'SIGTERM']);
   assert.not.ok(ex.running().includes(run.jobId));
