@@ -3,50 +3,21 @@
 // Output lines marked (parsed) in spec/rnx-cli.md are matched exactly.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../support/freePort.js';
+import { join } from 'node:path';
+import { RNX_BIN, startDaemonBinary, type DaemonBinary } from '../support/daemonBinary.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
-
-const root = repoRoot();
 const dataDir = mkdtempSync(join(tmpdir(), 'rnx-e2e-'));
 const adminConfig = join(dataDir, 'config', 'rnx-config.yml');
-let daemon: ChildProcess | undefined;
-let daemonLog = '';
-
-
-async function startDaemon(): Promise<void> {
-  const port = await freePort();
-  daemon = spawn(process.execPath, [join(root, 'bin', 'joblet.js'), '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not log "serving" in 15 s:\n${daemonLog}`)), 15_000);
-    const onData = (d: Buffer) => {
-      daemonLog += d;
-      for (const line of daemonLog.split('\n')) {
-        try {
-          if (JSON.parse(line).msg === 'serving') { clearTimeout(timer); resolve(); }
-        } catch { /* partial or non-JSON line */ }
-      }
-    };
-    daemon!.stdout!.on('data', onData);
-    daemon!.stderr!.on('data', (d: Buffer) => { daemonLog += d; });
-    daemon!.on('exit', (code) => { clearTimeout(timer); reject(new Error(`daemon exited with ${code}:\n${daemonLog}`)); });
-  });
-}
+let daemon: DaemonBinary | undefined;
 
 interface Result { out: string; err: string; code: number }
 
 function rnx(args: string[], config = adminConfig, cwd = dataDir): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'rnx.js'), '--config', config, ...args], { cwd, encoding: 'utf8', timeout: 30_000 }, (err, out, stderr) => {
+    execFile(process.execPath, [RNX_BIN, '--config', config, ...args], { cwd, encoding: 'utf8', timeout: 30_000 }, (err, out, stderr) => {
       resolve({ out, err: stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
     });
   });
@@ -70,13 +41,9 @@ async function waitForStatus(id: string, want: string[], ms = 15_000): Promise<R
   }
 }
 
-test.before(startDaemon);
+test.before(async () => { daemon = await startDaemonBinary(dataDir); });
 test.after(async () => {
-  if (daemon && daemon.exitCode === null) {
-    const exited = new Promise((res) => daemon!.once('exit', res));
-    daemon.kill('SIGTERM');
-    await Promise.race([exited, new Promise((res) => setTimeout(res, 5000).unref())]);
-  }
+  await daemon?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

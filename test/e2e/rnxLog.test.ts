@@ -4,50 +4,22 @@
 // following a running job until it ends.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../support/freePort.js';
+import { join } from 'node:path';
+import { RNX_BIN, startDaemonBinary, type DaemonBinary } from '../support/daemonBinary.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
-
-const root = repoRoot();
 const dataDir = mkdtempSync(join(tmpdir(), 'rnx-log-e2e-'));
 const config = join(dataDir, 'config', 'rnx-config.yml');
-let daemon: ChildProcess | undefined;
-let daemonLog = '';
-
-async function startDaemon(): Promise<void> {
-  const port = await freePort();
-  daemon = spawn(process.execPath, [join(root, 'bin', 'joblet.js'), '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not log "serving" in 15 s:\n${daemonLog}`)), 15_000);
-    const onData = (d: Buffer) => {
-      daemonLog += d;
-      for (const line of daemonLog.split('\n')) {
-        try {
-          if (JSON.parse(line).msg === 'serving') { clearTimeout(timer); resolve(); }
-        } catch { /* partial or non-JSON line */ }
-      }
-    };
-    daemon!.stdout!.on('data', onData);
-    daemon!.stderr!.on('data', (d: Buffer) => { daemonLog += d; });
-    daemon!.on('exit', (code) => { clearTimeout(timer); reject(new Error(`daemon exited with ${code}:\n${daemonLog}`)); });
-  });
-}
+let daemon: DaemonBinary | undefined;
 
 interface Result { out: Buffer; err: string; code: number }
 
 function rnx(args: string[], cwd = dataDir): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'rnx.js'), '--config', config, ...args], { cwd, encoding: 'buffer', timeout: 60_000, maxBuffer: 64 << 20 }, (err, out, stderr) => {
+    execFile(process.execPath, [RNX_BIN, '--config', config, ...args], { cwd, encoding: 'buffer', timeout: 60_000, maxBuffer: 64 << 20 }, (err, out, stderr) => {
       resolve({ out, err: stderr.toString(), code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
     });
   });
@@ -78,7 +50,7 @@ async function waitForStatus(id: string, want: string[], ms = 30_000): Promise<v
 
 /** rnx as a long-running process: its output so far, a wait for some output, its exit code. */
 function follower(args: string[]) {
-  const child = spawn(process.execPath, [join(root, 'bin', 'rnx.js'), '--config', config, ...args], { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RNX_BIN, '--config', config, ...args], { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
   child.stdout!.on('data', (d: Buffer) => chunks.push(d));
   const out = () => Buffer.concat(chunks).toString();
@@ -97,17 +69,13 @@ function follower(args: string[]) {
 let mixed = '';
 
 test.before(async () => {
-  await startDaemon();
+  daemon = await startDaemonBinary(dataDir);
   // stdout and stderr lines, apart in time so their order in the log is the order written
   mixed = await run(['sh', '-c', 'echo o1; sleep 0.05; echo e1 >&2; sleep 0.05; echo o2; sleep 0.05; echo e2 >&2']);
   await waitForStatus(mixed, ['COMPLETED']);
 });
 test.after(async () => {
-  if (daemon && daemon.exitCode === null) {
-    const exited = new Promise((res) => daemon!.once('exit', res));
-    daemon.kill('SIGTERM');
-    await Promise.race([exited, new Promise((res) => setTimeout(res, 5000).unref())]);
-  }
+  await daemon?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
