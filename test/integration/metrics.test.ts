@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
 import { startTestDaemon, call, collect, type TestDaemon } from '../support/testDaemon.js';
+import { until } from '../support/until.js';
 import { tail } from '../support/eventTail.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
 import type { JobMetricsEvent__Output as Metrics } from '../../src/gen/joblet/JobMetricsEvent.js';
@@ -19,14 +20,6 @@ const runJob = (req: Partial<RunJobRequest>) => call<{ job_uuid: string }>(jobs,
 const getMetrics = (req: Record<string, unknown>, client: JobServiceClient = jobs) => collect<Metrics>(client, 'GetJobMetrics', req);
 const ended = (s: Status) => ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'].includes(s.status);
 
-async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (done(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const finish = (id: string) => until(() => call<Status>(jobs, 'GetJobStatus', { uuid: id }), ended);
 
 /** The job's samples as the event tail has them (with peak and pids), and the type of the event before JobFinished. */

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestDaemon, call, collect, type TestDaemon } from '../support/testDaemon.js';
+import { until } from '../support/until.js';
 import type { JobMetricsEvent__Output as Metrics } from '../../src/gen/joblet/JobMetricsEvent.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 
@@ -14,14 +15,6 @@ const dataDir = mkdtempSync(join(tmpdir(), 'joblet-metrics-restart-'));
 const yaml = 'joblet:\n  metricsInterval: 500ms\n';
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function until<T>(get: () => Promise<T>, done: (v: T) => boolean, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (done(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const samples = (d: TestDaemon, id: string) => collect<Metrics>(d.jobs(), 'GetJobMetrics', { job_uuid: id });
 
 test('a re-attached job goes on being sampled, with sane CPU %, up to its exit sample', async () => {
