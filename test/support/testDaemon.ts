@@ -78,3 +78,14 @@ export function collect<Res>(client: grpc.Client, method: string, req: unknown):
     stream.on('end', () => resolve(out));
   });
 }
+
+/** GetSystemStatus over mTLS as admin: the daemon's facts (cloud.metadata: state.*, persist.*, ...). */
+export async function systemFacts(d: TestDaemon): Promise<Record<string, string>> {
+  const c = new (jobletProto().joblet.MonitoringService)(d.address, d.credentials('admin'), CHANNEL_OPTIONS);
+  try {
+    const s = await call<{ cloud: { metadata: Record<string, string> } }>(c, 'GetSystemStatus', {});
+    return s.cloud.metadata;
+  } finally {
+    c.close();
+  }
+}

@@ -3,8 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { call, CHANNEL_OPTIONS, type TestDaemon } from '../../support/testDaemon.js';
-import { jobletProto } from '../../../src/proto.js';
+import { call, type TestDaemon } from '../../support/testDaemon.js';
 import { decodeRecords, type LogRecord } from '../../../src/persist/logRecord.js';
 import type { GetJobStatusResponse__Output as Status } from '../../../src/gen/joblet/GetJobStatusResponse.js';
 
@@ -50,13 +49,4 @@ export function readJobFiles(dir: string): JobFiles {
 /** "prefix1\nprefix2\n...prefixN\n" */
 export const numbered = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}\n`).join('');
 
-/** GetSystemStatus over mTLS: the daemon's facts (cloud.metadata), persist.* among them. */
-export async function systemFacts(d: TestDaemon): Promise<Record<string, string>> {
-  const c = new (jobletProto().joblet.MonitoringService)(d.address, d.credentials('admin'), CHANNEL_OPTIONS);
-  try {
-    const s = await call<{ cloud: { metadata: Record<string, string> } }>(c, 'GetSystemStatus', {});
-    return s.cloud.metadata;
-  } finally {
-    c.close();
-  }
-}
+export { systemFacts } from '../../support/testDaemon.js';

@@ -68,14 +68,4 @@ export async function assertReplicated(d: TestDaemon, what: string): Promise<Job
   return visible;
 }
 
-export async function systemFacts(d: TestDaemon): Promise<Record<string, string>> {
-  const { jobletProto } = await import('../../../src/proto.js');
-  const { CHANNEL_OPTIONS } = await import('../../support/testDaemon.js');
-  const c = new (jobletProto().joblet.MonitoringService)(d.address, d.credentials('admin'), CHANNEL_OPTIONS);
-  try {
-    const s = await call<{ cloud: { metadata: Record<string, string> } }>(c, 'GetSystemStatus', {});
-    return s.cloud.metadata;
-  } finally {
-    c.close();
-  }
-}
+export { systemFacts } from '../../support/testDaemon.js';
