@@ -13,7 +13,7 @@ import { PersistFeed } from './persistFeed.js';
 import { HistoryClient, type HistoryAnswer } from './historyClient.js';
 import { logsDir } from './persistLayout.js';
 import type { FeedEvent, FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, stopChild } from './supervisor.js';
 
 export type { PersistSettings } from './persistProtocol.js';
 
@@ -259,14 +259,7 @@ export class PersistService {
     this.flush();
     this.sub?.close();
     this.client.close();
-    const child = this.child;
-    if (child) {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      this.send({ t: 'stop' });
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
+    if (this.child) await stopChild(this.child, () => this.send({ t: 'stop' }), 5000);
   }
 }
 

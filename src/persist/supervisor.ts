@@ -43,3 +43,15 @@ export class Supervisor {
     }
   }
 }
+
+/**
+ * Asks a supervised child to stop (`askToStop` sends its stop message) and waits for its exit;
+ * SIGKILL after `graceMs` if it has not gone by then (a child stuck on a dead backend or disk).
+ */
+export async function stopChild(child: { once(event: 'exit', l: () => void): unknown; kill(signal: NodeJS.Signals): boolean }, askToStop: () => void, graceMs: number): Promise<void> {
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  askToStop();
+  const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(killer);
+}

@@ -15,7 +15,7 @@ import type { StateSettings } from './backend.js';
 import { RecordFeed } from './recordFeed.js';
 import type { FromChild, ToChild } from './protocol.js';
 import type { JobRecord } from './record.js';
-import { Supervisor } from '../persist/supervisor.js';
+import { Supervisor, stopChild } from '../persist/supervisor.js';
 import { register, unregister } from './registry.js';
 
 export const STATE_CHECKPOINT = 'state';
@@ -263,14 +263,7 @@ export class StateService {
     this.supervisor.stop();
     this.sub?.close();
     this.flush();
-    const child = this.child;
-    if (child) {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      this.send({ t: 'stop' });
-      const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(killer);
-    }
+    if (this.child) await stopChild(this.child, () => this.send({ t: 'stop' }), 3000);
     await this.checkpointWrite;
   }
 }
