@@ -14,8 +14,8 @@ import type { EventStore } from '../persist/eventStore.js';
 import type { CommandHandler } from '../daemon/commands.js';
 import type { JobFiles } from '../daemon/jobFiles.js';
 import type { Middleware } from './middleware.js';
-import { LOG_ONLY_HISTORY, type OutputHistory } from './outputHistory.js';
-import { OutputStreams, asBuffer, rawOutput, writeOrWait } from './outputStream.js';
+import type { OutputHistory } from './outputHistory.js';
+import { asBuffer, rawOutput, writeOrWait, type OutputStreams } from './outputStream.js';
 import { toWireJob, toStatusResponse, rfc3339 } from './jobWire.js';
 import { metricsHandlers } from './metricsRpcs.js';
 
@@ -36,8 +36,8 @@ const SERVICE = 'joblet.JobService';
 /** How long StopJob waits for the exit after the grace period before answering with what it knows. */
 const STOP_SETTLE_MS = 10_000;
 
-export function jobServiceHandlers(m: Middleware, d: JobServiceDeps,
-  outputs = new OutputStreams({ store: d.store, commands: d.commands, history: d.outputHistory ?? LOG_ONLY_HISTORY })): Partial<JobServiceHandlers> {
+/** `outputs` is the server's one output engine, shared with joblet.logs.v1 (server.ts). */
+export function jobServiceHandlers(m: Middleware, d: JobServiceDeps, outputs: OutputStreams): Partial<JobServiceHandlers> {
   const { commands } = d;
   const table = commands.table;
   const now = () => Date.now();
