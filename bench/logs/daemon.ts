@@ -15,11 +15,12 @@ import type { LogServiceClient } from '../../src/gen/joblet/logs/v1/LogService.j
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import type { RunJobRequest } from '../../src/gen/joblet/RunJobRequest.js';
 import { procMemory, type Memory } from '../daemonClient.js';
+import { FINAL_STATUSES } from '../../src/events/job.js';
 
 const JOBLET_BIN = fileURLToPath(new URL('../../../bin/joblet.js', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 const CHANNEL = { 'grpc.ssl_target_name_override': 'joblet', 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1 };
-const FINAL = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT']);
+const FINAL = new Set<string>(FINAL_STATUSES);
 
 export interface ConfiguredDaemon {
   pid: number;

@@ -16,13 +16,14 @@ import type { JobEvent } from '../../src/events/jobEvents.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import { startDaemonProcess, type DaemonProcess } from './daemonProcess.js';
 import { call, rng, worker, type Expectation } from './workload.js';
+import { FINAL_STATUSES } from '../../src/events/job.js';
 
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 20);
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const isRoot = process.getuid?.() === 0;
 const dataDir = mkdtempSync(join(tmpdir(), 'joblet-crash-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const FINAL = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT']);
+const FINAL = new Set<string>(FINAL_STATUSES);
 
 async function waitAllFinal(d: DaemonProcess, acked: Expectation[], ms: number): Promise<Map<string, Status>> {
   const end = Date.now() + ms;

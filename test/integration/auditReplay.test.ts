@@ -11,7 +11,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { startTestDaemon, call, type TestDaemon } from '../support/testDaemon.js';
+import { startTestDaemon, call, FINAL, type TestDaemon } from '../support/testDaemon.js';
 import { flipMarker, fingerprint, sameFile } from '../support/logFiles.js';
 import type { ExportRecord } from '../../src/replay/exportRecord.js';
 import type { Job__Output } from '../../src/gen/joblet/Job.js';
@@ -19,7 +19,6 @@ import type { Job__Output } from '../../src/gen/joblet/Job.js';
 const joblet = join(process.cwd(), 'bin', 'joblet.js');
 const SECRET = 'hunter2-Zq8-not-in-any-log';
 const MARKER = `TAMPER-MARK-${process.pid}`;
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'];
 
 let d: TestDaemon;
 let logFile = '';

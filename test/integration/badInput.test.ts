@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
-import { startTestDaemon, call, type TestDaemon } from '../support/testDaemon.js';
+import { startTestDaemon, call, FINAL, type TestDaemon } from '../support/testDaemon.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
 import type { RunJobRequest } from '../../src/gen/joblet/RunJobRequest.js';
 
@@ -87,7 +87,6 @@ test('a refusal that names an existing job is filed under that job; upload bytes
   assert.is(big.event.jobId, undefined);
 });
 test('several problems are reported together', () => refused('RunJob', run({ command: '', max_cpu: -1, schedule: 'x' }), INVALID, 'command', 'max_cpu', 'schedule'));
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'];
 async function waitStatus(uuid: string, ...statuses: string[]): Promise<void> {
   let last = '';
   for (let i = 0; i < 300; i++) {

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { startTestDaemon, call, collect, type TestDaemon } from '../support/testDaemon.js';
+import { startTestDaemon, call, FINAL, collect, type TestDaemon } from '../support/testDaemon.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import type { RunJobRequest } from '../../src/gen/joblet/RunJobRequest.js';
@@ -18,7 +18,7 @@ test.before(async () => {
 test.after(async () => { await d.close(); });
 
 const runJob = (req: Partial<RunJobRequest>) => call<{ job_uuid: string }>(jobs, 'RunJob', req);
-const ended = (s: Status) => ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'].includes(s.status);
+const ended = (s: Status) => FINAL.includes(s.status);
 async function until(uuid: string, want: (s: Status) => boolean, ms = 20_000): Promise<Status> {
   const end = Date.now() + ms;
   for (;;) {

@@ -5,12 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
-import { startTestDaemon, call, type TestDaemon, type TestRole } from '../support/testDaemon.js';
+import { startTestDaemon, call, FINAL, type TestDaemon, type TestRole } from '../support/testDaemon.js';
 import { follow, tail, tailRaw } from '../support/eventTail.js';
 import type { Event__Output } from '../../src/gen/joblet/events/v1/Event.js';
 
 const SECRET = 'sw0rdfish-Kq7-tail-must-not-show';
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'];
 const ROLES: TestRole[] = ['admin', 'maintainer', 'developer', 'reader'];
 
 let d: TestDaemon;

@@ -2,7 +2,7 @@
 // as spec/joblet-api.md defines them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestDaemon, call, collect, type TestDaemon } from '../support/testDaemon.js';
+import { startTestDaemon, call, FINAL, collect, type TestDaemon } from '../support/testDaemon.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import type { RunJobRequest } from '../../src/gen/joblet/RunJobRequest.js';
@@ -27,7 +27,7 @@ async function until(uuid: string, want: (s: Status) => boolean, ms = 10_000): P
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-const ended = (s: Status) => ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'].includes(s.status);
+const ended = (s: Status) => FINAL.includes(s.status);
 
 test('echo hello: COMPLETED, exit 0, logs are exactly the output', async () => {
   const { job_uuid } = await runJob({ command: 'echo', args: ['hello'] });

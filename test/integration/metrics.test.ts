@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
-import { startTestDaemon, call, collect, type TestDaemon } from '../support/testDaemon.js';
+import { startTestDaemon, call, FINAL, collect, type TestDaemon } from '../support/testDaemon.js';
 import { until } from '../support/until.js';
 import { tail } from '../support/eventTail.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
@@ -18,7 +18,7 @@ let cpuJob = '';
 
 const runJob = (req: Partial<RunJobRequest>) => call<{ job_uuid: string }>(jobs, 'RunJob', req).then((r) => r.job_uuid);
 const getMetrics = (req: Record<string, unknown>, client: JobServiceClient = jobs) => collect<Metrics>(client, 'GetJobMetrics', req);
-const ended = (s: Status) => ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'].includes(s.status);
+const ended = (s: Status) => FINAL.includes(s.status);
 
 const finish = (id: string) => until(() => call<Status>(jobs, 'GetJobStatus', { uuid: id }), ended);
 

@@ -10,6 +10,10 @@ import { loadConfig } from '../../src/config/index.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { jobletProto } from '../../src/proto.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
+import { FINAL_STATUSES } from '../../src/events/job.js';
+
+/** The statuses a job ends in (GetJobStatus strings), from the domain's own list. */
+export const FINAL: readonly string[] = FINAL_STATUSES;
 
 export type TestRole = 'admin' | 'maintainer' | 'developer' | 'reader';
 

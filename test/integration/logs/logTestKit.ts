@@ -7,9 +7,9 @@ import type { LogServiceClient } from '../../../src/gen/joblet/logs/v1/LogServic
 import type { LogChunk__Output } from '../../../src/gen/joblet/logs/v1/LogChunk.js';
 import type { StreamLogsRequest } from '../../../src/gen/joblet/logs/v1/StreamLogsRequest.js';
 import type { GetJobStatusResponse__Output as Status } from '../../../src/gen/joblet/GetJobStatusResponse.js';
-import { CHANNEL_OPTIONS, call, type TestDaemon, type TestRole } from '../../support/testDaemon.js';
+import { CHANNEL_OPTIONS, call, FINAL, type TestDaemon, type TestRole } from '../../support/testDaemon.js';
 
-export const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'];
+export { FINAL };
 
 export function logsClient(d: TestDaemon, role: TestRole = 'reader'): LogServiceClient {
   return new (logsProto().joblet.logs.v1.LogService)(d.address, d.credentials(role), CHANNEL_OPTIONS);

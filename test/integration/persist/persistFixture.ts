@@ -3,11 +3,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { call, type TestDaemon } from '../../support/testDaemon.js';
+import { call, FINAL, type TestDaemon } from '../../support/testDaemon.js';
 import { decodeRecords, type LogRecord } from '../../../src/persist/logRecord.js';
 import type { GetJobStatusResponse__Output as Status } from '../../../src/gen/joblet/GetJobStatusResponse.js';
 
-export const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'];
+export { FINAL };
 
 export async function runJob(d: TestDaemon, command: string, args: string[]): Promise<string> {
   const { job_uuid } = await call<{ job_uuid: string }>(d.jobs(), 'RunJob', { command, args });

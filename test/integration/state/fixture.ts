@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { evolve, type JobEvent } from '../../../src/events/jobEvents.js';
 import type { StoredEvent } from '../../../src/persist/eventStore.js';
 import { toRecord, type JobRecord } from '../../../src/state/record.js';
-import { call, type TestDaemon } from '../../support/testDaemon.js';
+import { call, FINAL, type TestDaemon } from '../../support/testDaemon.js';
 import type { Job } from '../../../src/events/job.js';
 
 export function stateYaml(backend: string, opts: { redisUrl?: string; dynamoEndpoint?: string; table?: string; nodeId?: string; extra?: string } = {}): string {
@@ -51,7 +51,7 @@ export async function untilFinal(d: TestDaemon, uuid: string, ms = 20_000): Prom
   const end = Date.now() + ms;
   for (;;) {
     const s = await call<{ status: string }>(d.jobs(), 'GetJobStatus', { uuid });
-    if (['COMPLETED', 'FAILED', 'STOPPED', 'CANCELED', 'TIMEOUT'].includes(s.status)) return s.status;
+    if (FINAL.includes(s.status)) return s.status;
     if (Date.now() > end) throw new Error(`job ${uuid} still ${s.status} after ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
