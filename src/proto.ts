@@ -21,41 +21,19 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [protoDir],
 };
 
-let cached: JobletProto | undefined;
-
-export function jobletProto(): JobletProto {
-  cached ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet.proto', LOADER_OPTIONS)) as unknown as JobletProto;
-  return cached;
+/** Loads one proto file once; later calls return the same package object. */
+function loader<T>(file: string): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= grpc.loadPackageDefinition(protoLoader.loadSync(file, LOADER_OPTIONS)) as unknown as T);
 }
 
-let cachedEvents: EventsProto | undefined;
-
+/** Joblet's wire-compatible package joblet (proto/joblet.proto). */
+export const jobletProto = loader<JobletProto>('joblet.proto');
 /** Our own package joblet.events.v1 (proto/joblet_events_v1.proto): the event tail. */
-export function eventsProto(): EventsProto {
-  cachedEvents ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_events_v1.proto', LOADER_OPTIONS)) as unknown as EventsProto;
-  return cachedEvents;
-}
-
-let cachedState: StateProto | undefined;
-
+export const eventsProto = loader<EventsProto>('joblet_events_v1.proto');
 /** Our own package joblet.state.v1 (proto/joblet_state_v1.proto): every node's jobs. */
-export function stateProto(): StateProto {
-  cachedState ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_state_v1.proto', LOADER_OPTIONS)) as unknown as StateProto;
-  return cachedState;
-}
-
-let cachedLogs: LogsProto | undefined;
-
+export const stateProto = loader<StateProto>('joblet_state_v1.proto');
 /** Our own package joblet.logs.v1 (proto/joblet_logs_v1.proto): output with stream, tail, since, follow. */
-export function logsProto(): LogsProto {
-  cachedLogs ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_logs_v1.proto', LOADER_OPTIONS)) as unknown as LogsProto;
-  return cachedLogs;
-}
-
-let cachedPersist: PersistProto | undefined;
-
+export const logsProto = loader<LogsProto>('joblet_logs_v1.proto');
 /** The internal joblet.persist.v1 (proto/joblet_persist_v1.proto): history from the persist child's files. */
-export function persistProto(): PersistProto {
-  cachedPersist ??= grpc.loadPackageDefinition(protoLoader.loadSync('joblet_persist_v1.proto', LOADER_OPTIONS)) as unknown as PersistProto;
-  return cachedPersist;
-}
+export const persistProto = loader<PersistProto>('joblet_persist_v1.proto');
