@@ -74,7 +74,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     const snapshotter = new Snapshotter(store, table, config.storage.snapshotEvery, log);
     commands.onEvent(() => snapshotter.tick());
     undo.push(() => snapshotter.saveNow());
-    const files = new JobFiles(join(dataDir, 'jobs'));
+    const files = new JobFiles(join(dataDir, 'jobs'), join(dataDir, 'run'));
     for (const id of files.listed()) if (!table.get(id)) files.remove(id);  // a crash between upload and submit
     // Jobs that were launching or running: where the log says their output stops, and a check of
     // their supervisors' files before anything acts on them, so a corrupt one stops the start here

@@ -1,10 +1,11 @@
-// Files a job owns on the host: DATA_DIR/jobs/<id>/work (its work dir, with the uploads) and
+// Files a job owns on the host: DATA_DIR/jobs/<id>/work (its uploads, if any) and
 // DATA_DIR/jobs/<id>/secret-env (secret values, mode 0600). Secret values never enter the event
 // log (they would be readable by every audit consumer); a scheduled job needs them after a
 // restart, so they wait here until the job ends. The job dir is also its supervisor's state dir
 // (supervisor.pid, status, output.spool: src/executor/supervisorFiles.ts), kept until its end is
 // in the log.
 import { mkdirSync, writeFileSync, rmSync, readFileSync, existsSync, readdirSync, openSync, closeSync, writeSync, fsyncSync, constants, lstatSync, chmodSync, fchmodSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { DomainError } from '../events/errors.js';
 import { checkRelativePath } from '../events/validateRun.js';
@@ -20,30 +21,39 @@ export interface UploadContent {
 }
 
 export class JobFiles {
-  constructor(private readonly jobsDir: string) {
+  /**
+   * The mount point every job's root is built on. One empty dir serves all jobs: each job mounts
+   * its root tmpfs there inside its own private mount namespace, invisible to the host and to the
+   * other jobs (native/rootfs.c), so no job needs a dir of its own for it.
+   */
+  readonly rootMountPoint: string;
+
+  constructor(private readonly jobsDir: string, runDir: string) {
     mkdirSync(jobsDir, { recursive: true, mode: 0o700 });
+    this.rootMountPoint = join(runDir, 'job-root');
+    mkdirSync(this.rootMountPoint, { recursive: true, mode: 0o700 });
   }
 
   jobDir(id: string): string {
     return join(this.jobsDir, id);
   }
 
-  workDir(id: string): string {
-    return join(this.jobDir(id), 'work');
+  /** The host dir holding the job's uploads; undefined when it has none (its work dir starts empty). */
+  workDir(id: string): string | undefined {
+    const work = join(this.jobDir(id), 'work');
+    return existsSync(work) ? work : undefined;
   }
 
-  /** The empty mount point of the job's own root (the launcher builds the root on it). */
-  rootDir(id: string): string {
-    const root = join(this.jobDir(id), 'root');
-    mkdirSync(root, { recursive: true, mode: 0o700 });
-    return root;
-  }
-
-  /** Creates the work dir and writes the uploads into it; on any failure removes everything it made. */
+  /**
+   * Writes the uploads into the job's host work dir and its secrets next to it; on any failure
+   * removes everything it made. A job with neither gets no dir here: its supervisor's launch makes
+   * the job dir (a mkdir less on the path of every plain RunJob).
+   */
   prepare(id: string, uploads: UploadContent[], secrets: Record<string, string>): void {
-    const work = this.workDir(id);
+    if (uploads.length === 0 && Object.keys(secrets).length === 0) return;
+    const work = join(this.jobDir(id), 'work');
     try {
-      mkdirSync(work, { recursive: true, mode: 0o755 });
+      mkdirSync(uploads.length > 0 ? work : this.jobDir(id), { recursive: true, mode: 0o755 });
       for (const [i, u] of uploads.entries()) writeUpload(work, u, `uploads[${i}].path`);
       if (Object.keys(secrets).length > 0) {
         writeDurable(join(this.jobDir(id), 'secret-env'), JSON.stringify(secrets), 0o600);
@@ -59,13 +69,17 @@ export class JobFiles {
     return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, string>) : {};
   }
 
-  /** Once the job's end is durable its output is all in the log: the spool and status can go. */
-  forgetSupervisor(id: string): void {
-    for (const f of SUPERVISOR_FILES) rmSync(join(this.jobDir(id), f), { force: true });
+  /**
+   * Once the job's end is durable its output is all in the log: the spool and status can go, and
+   * so can its secrets. Off the event loop (the libuv pool): nothing waits for it, and readers of
+   * the job's end should not wait behind three unlinks.
+   */
+  async forgetSupervisor(id: string): Promise<void> {
+    await Promise.all(SUPERVISOR_FILES.map((f) => rm(join(this.jobDir(id), f), { force: true })));
   }
 
-  forgetSecrets(id: string): void {
-    rmSync(join(this.jobDir(id), 'secret-env'), { force: true });
+  async forgetSecrets(id: string): Promise<void> {
+    await rm(join(this.jobDir(id), 'secret-env'), { force: true });
   }
 
   remove(id: string): void {

@@ -92,13 +92,12 @@ export class JobRunner {
       case 'JobCanceled':
         // A job stopped while it was still launching ends in the log before its process is seen.
         if (this.executor.running().includes(event.jobId)) {
-          void this.executor.stop(event.jobId, this.opts.stopGraceMs).then(() => this.files.forgetSupervisor(event.jobId));
+          void this.executor.stop(event.jobId, this.opts.stopGraceMs).then(() => this.forgetFiles(event.jobId));
         } else {
           // its output is in the log now: the spool is no longer needed
-          this.files.forgetSupervisor(event.jobId);
+          void this.forgetFiles(event.jobId);
         }
         this.clearTimer(event.jobId);
-        this.files.forgetSecrets(event.jobId);
         this.release(event.jobId);
         break;
       case 'JobDeleted':
@@ -186,12 +185,21 @@ export class JobRunner {
       hostname: this.opts.hostname(jobId),
       isolation: {
         ...this.opts.isolation,
-        rootDir: this.files.rootDir(jobId),
+        rootDir: this.files.rootMountPoint,
         workDir: spec.workDir,
         network: spec.network === 'host' ? 'host' : 'none',
       },
       limits: this.limitsOf(job),
     });
+  }
+
+  /** The supervisor's files and the secrets of an ended job; a failure leaves files behind, nothing more. */
+  private async forgetFiles(jobId: string): Promise<void> {
+    try {
+      await Promise.all([this.files.forgetSupervisor(jobId), this.files.forgetSecrets(jobId)]);
+    } catch (err) {
+      this.log.warn({ jobId, err: (err as Error).message }, 'could not remove the files of an ended job');
+    }
   }
 
   private limitsOf({ spec }: Job): JobLimits {

@@ -89,11 +89,13 @@ export function tailJob(opts: TailOptions): JobTail {
     watcher = undefined;
     clearInterval(poll);
   };
+  let starting: Promise<void> | undefined;  // the 'started' observation until it is consumed
   const settle = async (o: Observation) => {
     if (done) return;
     done = true;
     stop();
-    await emit(o);
+    const end = emit(o);
+    await Promise.all([starting?.catch(() => undefined), end]);
     resolveFinished();
   };
 
@@ -165,21 +167,18 @@ export function tailJob(opts: TailOptions): JobTail {
       return;
     }
     // 'started' is handed on without waiting for its fsync: the log appends in emit order, so
-    // the output and the end that follow can share its commit (a job as short as /bin/true then
-    // costs one fsync round trip after its launch, not two). The step still ends only after it.
-    let starting: Promise<void> | undefined;
+    // the output and the end that follow can share its commit, and a wake-up that finds the exit
+    // meanwhile reads it at once (a job as short as /bin/true then costs one fsync round trip
+    // after its launch, not two). The end waits for it (settle).
     if (!startedSent) {
       startedSent = true;
       starting = emit({ type: 'started', jobId, pid: st.started, at: st.at });
+      starting.catch(() => undefined);  // the listener reports its own failures; settle only waits
     }
-    try {
-      await drain();
-      if (detached) return;
-      if (st.final) return await settle(finalObservation(jobId, st));
-      if (!alive) return await settle(handle.vanished(true));
-    } finally {
-      await starting;
-    }
+    await drain();
+    if (detached) return;
+    if (st.final) return settle(finalObservation(jobId, st));
+    if (!alive) return settle(handle.vanished(true));
   };
 
   const run = async () => {

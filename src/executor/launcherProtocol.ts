@@ -28,14 +28,17 @@ export type StatusLine =
  */
 export function launcherArgs(spec: LaunchSpec): string[] {
   const iso = spec.isolation;
-  const args = ['--workdir', iso ? iso.workDir : spec.workDir];
+  const workDir = iso ? iso.workDir : spec.workDir;
+  if (workDir === undefined) throw new Error(`launch ${spec.jobId}: a job without isolation needs a host work dir`);
+  const args = ['--workdir', workDir];
   if (spec.stateDir === undefined) args.push('--status-fd', String(STATUS_FD));
   else args.push('--state-dir', spec.stateDir);
   if (spec.maxOutputBytes !== undefined) args.push('--max-output', String(spec.maxOutputBytes));
   if (spec.hostname !== undefined) args.push('--hostname', spec.hostname);
   for (const dir of spec.cgroupDirs ?? []) args.push('--cgroup', dir);
   if (iso) {
-    args.push('--root', iso.rootDir, '--uploads', spec.workDir);
+    args.push('--root', iso.rootDir);
+    if (spec.workDir !== undefined) args.push('--uploads', spec.workDir);
     args.push('--work-size', String(iso.workSizeBytes), '--tmp-size', String(iso.tmpSizeBytes));
     for (const dir of iso.systemDirs) args.push('--ro-bind', dir);
     args.push('--uid', String(iso.uid), '--gid', String(iso.gid), '--seccomp', iso.seccomp, '--network', iso.network);

@@ -11,11 +11,12 @@ export interface LaunchSpec {
   /** the job's whole environment; nothing of the daemon's leaks in */
   env: Record<string, string>;
   /**
-   * host path of the job's work dir; it must exist. Without `isolation` the job runs in it; with
-   * `isolation` it holds the uploads, which are copied into the job's private work tmpfs (mounted at
-   * `isolation.workDir`) before exec; it must not be or contain symlinks
+   * host path of the job's work dir; it must exist. Without `isolation` the job runs in it (and it
+   * is required); with `isolation` it holds the uploads, which are copied into the job's private
+   * work tmpfs (mounted at `isolation.workDir`) before exec; it must not be or contain symlinks.
+   * Absent with `isolation`: nothing to copy, the work tmpfs starts empty.
    */
-  workDir: string;
+  workDir?: string;
   hostname?: string;
   /** the job's own root, user, capabilities, seccomp filter and network; absent: none of them */
   isolation?: JobIsolation;
