@@ -2,16 +2,14 @@
 // DATA_DIR/jobs/<id>/secret-env (secret values, mode 0600). Secret values never enter the event
 // log (they would be readable by every audit consumer); a scheduled job needs them after a
 // restart, so they wait here until the job ends. The job dir is also its supervisor's state dir
-// (supervisor.pid, status, output.spool: src/executor/supervisorFiles.ts), kept until its end is
-// in the log.
+// (supervisor.pid, status, output.spool: src/executor/supervisorFiles.ts): the spool goes once
+// the job's end is in the log, the two small files with the dir on DeleteJob.
 import { mkdirSync, writeFileSync, rmSync, readFileSync, existsSync, readdirSync, openSync, closeSync, writeSync, fsyncSync, constants, lstatSync, chmodSync, fchmodSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { DomainError } from '../events/errors.js';
 import { checkRelativePath } from '../events/validateRun.js';
+import { SPOOL_FILE } from '../executor/index.js';
 
-/** What the job's supervisor leaves in the job dir (native/state.c, native/spool.c). */
-const SUPERVISOR_FILES = ['output.spool', 'status', 'supervisor.pid'];
 
 export interface UploadContent {
   path: string;
@@ -64,22 +62,20 @@ export class JobFiles {
     }
   }
 
+  /** The secret values of a job whose spec names secret keys (read at its launch). */
   secrets(id: string): Record<string, string> {
     const p = join(this.jobDir(id), 'secret-env');
     return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, string>) : {};
   }
 
   /**
-   * Once the job's end is durable its output is all in the log: the spool and status can go, and
-   * so can its secrets. Off the event loop (the libuv pool): nothing waits for it, and readers of
-   * the job's end should not wait behind three unlinks.
+   * Once the job's end is durable its output is all in the log: the spool (which may be large)
+   * goes, and so do the secrets of a job that had any. The small pid and status files stay with
+   * the job dir until DeleteJob: one unlink per ended job, not four.
    */
-  async forgetSupervisor(id: string): Promise<void> {
-    await Promise.all(SUPERVISOR_FILES.map((f) => rm(join(this.jobDir(id), f), { force: true })));
-  }
-
-  async forgetSecrets(id: string): Promise<void> {
-    await rm(join(this.jobDir(id), 'secret-env'), { force: true });
+  forgetEnded(id: string, hadSecrets: boolean): void {
+    rmSync(join(this.jobDir(id), SPOOL_FILE), { force: true });
+    if (hadSecrets) rmSync(join(this.jobDir(id), 'secret-env'), { force: true });
   }
 
   remove(id: string): void {

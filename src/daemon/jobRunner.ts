@@ -95,7 +95,7 @@ export class JobRunner {
           void this.executor.stop(event.jobId, this.opts.stopGraceMs).then(() => this.forgetFiles(event.jobId));
         } else {
           // its output is in the log now: the spool is no longer needed
-          void this.forgetFiles(event.jobId);
+          this.forgetFiles(event.jobId);
         }
         this.clearTimer(event.jobId);
         this.release(event.jobId);
@@ -180,7 +180,7 @@ export class JobRunner {
       jobId,
       command: spec.command,
       args: spec.args,
-      env: { PATH: BASE_PATH, HOME: spec.workDir, JOB_ID: jobId, ...spec.environment, ...this.files.secrets(jobId) },
+      env: { PATH: BASE_PATH, HOME: spec.workDir, JOB_ID: jobId, ...spec.environment, ...(spec.secretKeys.length > 0 ? this.files.secrets(jobId) : {}) },
       workDir: this.files.workDir(jobId),
       hostname: this.opts.hostname(jobId),
       isolation: {
@@ -193,10 +193,10 @@ export class JobRunner {
     });
   }
 
-  /** The supervisor's files and the secrets of an ended job; a failure leaves files behind, nothing more. */
-  private async forgetFiles(jobId: string): Promise<void> {
+  /** The spool and the secrets of an ended job; a failure leaves files behind, nothing more. */
+  private forgetFiles(jobId: string): void {
     try {
-      await Promise.all([this.files.forgetSupervisor(jobId), this.files.forgetSecrets(jobId)]);
+      this.files.forgetEnded(jobId, (this.commands.current(jobId)?.spec.secretKeys.length ?? 1) > 0);
     } catch (err) {
       this.log.warn({ jobId, err: (err as Error).message }, 'could not remove the files of an ended job');
     }

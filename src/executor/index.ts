@@ -6,4 +6,4 @@ export { createNativeExecutor, type NativeExecutorOptions } from './nativeExecut
 export { defaultLauncherPath } from './launcherPath.js';
 export { CorruptStateError } from './supervisorFiles.js';
 export { checkStateDir } from './stateDirCheck.js';
-export { SPOOL_START } from './spool.js';
+export { SPOOL_FILE, SPOOL_START } from './spool.js';
