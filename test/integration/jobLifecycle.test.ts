@@ -2,6 +2,8 @@
 // as spec/joblet-api.md defines them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTestDaemon, call, FINAL, collect, type TestDaemon } from '../support/testDaemon.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
@@ -112,6 +114,10 @@ test('environment, secrets and uploads: the job sees them; responses mask secret
   assert.equal([...s.uploads].sort(), ['data', 'data/a.txt', 'run.sh']);
   const list = await call<{ jobs: { uuid: string; secret_environment: Record<string, string> }[] }>(jobs, 'ListJobs', {});
   assert.equal(list.jobs.find((j) => j.uuid === job_uuid)?.secret_environment, { TOKEN: '***' });
+  // once its end is in the log, the secret value and the spool are gone from the host
+  const jobDir = join(d.dataDir, 'jobs', job_uuid);
+  assert.equal(['secret-env', 'output.spool'].filter((f) => existsSync(join(jobDir, f))), []);
+  assert.ok(existsSync(join(jobDir, 'status')), 'the small status file stays until DeleteJob');
 });
 
 test('DeleteJob removes a finished job; DeleteAllJobs deletes finished ones and skips active ones', async () => {
