@@ -4,8 +4,7 @@
 // rnx process would. Clients use the admin rnx config the daemon writes, over real mTLS.
 // Nothing runs on import: scripts/run-bench.mjs runs every dist/bench/*.js file it finds.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -15,6 +14,7 @@ import type { JobServiceClient } from '../src/gen/joblet/JobService.js';
 import { EventStore } from '../src/persist/eventStore.js';
 import { upcastJobEvent } from '../src/events/upcasters.js';
 import type { JobEvent } from '../src/events/jobEvents.js';
+import { benchDir } from './common.js';
 
 const JOBLET_BIN = fileURLToPath(new URL('../../bin/joblet.js', import.meta.url));
 /**
@@ -79,7 +79,7 @@ export interface DaemonProcess {
 
 /** Starts `node [nodeFlags] bin/joblet.js` on a fresh data dir and loopback port 0; resolves when it logs "serving". */
 export async function spawnDaemon(nodeFlags: readonly string[] = DAEMON_NODE_FLAGS): Promise<DaemonProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'joblet-bench-daemon-'));
+  const dataDir = benchDir('joblet-bench-daemon-');
   const child = spawn(process.execPath, [...nodeFlags, JOBLET_BIN, '--data-dir', dataDir, '--listen', '127.0.0.1:0'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -16,10 +16,11 @@
 //   breakdown of (c) and (d) from the event times in the daemon's log
 // Usage: node dist/bench/launch.js   (needs root)
 //   LAUNCH_RUNS=200 sequential launches per variant; LAUNCH_SUSTAIN_S=20; LAUNCH_RSS_JOBS=10000;
+//   BENCH_DIR=/var/tmp where the daemon's data dir and the launches' state dirs go (common.ts);
 //   BENCH_DAEMON_FLAGS node flags for the daemon instead of DAEMON_NODE_FLAGS (the ones docs/operations.md
 //   recommends), e.g. "--optimize-for-size --cpu-prof --cpu-prof-dir=/tmp/prof"; set but empty: none.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { defaultLauncherPath } from '../src/executor/launcherPath.js';
@@ -28,11 +29,12 @@ import { createNativeExecutor } from '../src/executor/nativeExecutor.js';
 import { detectCgroupDriver, type JobLimits } from '../src/executor/cgroups/index.js';
 import { DEFAULT_ISOLATION, type Executor, type LaunchSpec } from '../src/executor/types.js';
 import { EventStore } from '../src/persist/eventStore.js';
+import { benchDir } from './common.js';
 import { childPids, closedLoop, DAEMON_NODE_FLAGS, jobTimes, machineBusyMs, procCpuMs, procMemory, runToEnd, spawnDaemon, type DaemonProcess, type JobTimes, type Memory } from './daemonClient.js';
 
 const runs = Number(process.env.LAUNCH_RUNS ?? 200);
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-const base = mkdtempSync(join(os.tmpdir(), 'joblet-bench-launch-'));
+const base = benchDir('joblet-bench-launch-');
 mkdirSync(join(base, 'root'));
 mkdirSync(join(base, 'work'));
 const spec = (cgroupDirs?: string[]): LaunchSpec => ({
