@@ -15,6 +15,7 @@
         "native/args.c",
         "native/cgroups.c",
         "native/netns.c",
+        "native/loopback.c",
         "native/paths.c",
         "native/rootfs.c",
         "native/devfs.c",
@@ -36,7 +37,7 @@
       # (native/spawner.c, docs/decisions/0014).
       "target_name": "joblet-spawner",
       "type": "executable",
-      "sources": ["native/spawner.c"],
+      "sources": ["native/spawner.c", "native/netns_pool.c", "native/loopback.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
     }
   ]

@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "usage: joblet-launcher [--status-fd N] [--workdir DIR] [--hostname NAME] [--cgroup DIR]... "
-    "[--network none|host] [--root DIR --work-size BYTES --tmp-size BYTES [--ro-bind PATH]... "
+    "[--network none|host [--netns-fd N]] [--root DIR --work-size BYTES --tmp-size BYTES [--ro-bind PATH]... "
     "[--uploads DIR]] [--uid N --gid N] [--seccomp default|strict|off] [--state-dir DIR [--max-output BYTES]] "
     "-- COMMAND [ARGS...]";
 
@@ -54,7 +54,7 @@ static const char *normalized_absolute(const char *opt, const char *p) {
 }
 
 void parse_args(int argc, char **argv, struct launch_opts *o) {
-  *o = (struct launch_opts){.status_fd = -1, .uid = -1, .gid = -1, .max_output = ~0ULL};
+  *o = (struct launch_opts){.status_fd = -1, .netns_fd = -1, .uid = -1, .gid = -1, .max_output = ~0ULL};
   int max_output_set = 0;
   /* each list entry takes two arguments, so argc bounds the number of entries */
   o->cgroups = calloc((size_t)argc, sizeof *o->cgroups);
@@ -78,6 +78,11 @@ void parse_args(int argc, char **argv, struct launch_opts *o) {
       if (strcmp(v, "none") == 0) o->new_net = 1;
       else if (strcmp(v, "host") == 0) o->new_net = 0;
       else usage_error(opt, "must be none or host");
+    } else if (strcmp(opt, "--netns-fd") == 0) {
+      long fd = (long)number(opt, v, 1 << 20);
+      if (fd < 3) usage_error(opt, "must be >= 3");
+      if (fcntl((int)fd, F_GETFD) < 0) usage_error(opt, "is not an open file descriptor");
+      o->netns_fd = (int)fd;
     } else if (strcmp(opt, "--root") == 0) o->root = normalized_absolute(opt, v);
     else if (strcmp(opt, "--ro-bind") == 0) o->ro_binds[o->n_ro_binds++] = normalized_absolute(opt, v);
     else if (strcmp(opt, "--uploads") == 0) o->uploads = v;
@@ -101,6 +106,7 @@ void parse_args(int argc, char **argv, struct launch_opts *o) {
   o->argv = &argv[i + 1];
 
   if ((o->uid < 0) != (o->gid < 0)) usage_error("--uid", "and --gid go together");
+  if (o->netns_fd >= 0 && !o->new_net) usage_error("--netns-fd", "needs --network none (it is the job's own namespace)");
   if (max_output_set && !o->state_dir) usage_error("--max-output", "needs --state-dir (the cap applies to the spool)");
   if (!o->root && (o->n_ro_binds || o->uploads || o->work_size || o->tmp_size))
     usage_error("--ro-bind, --uploads, --work-size and --tmp-size", "need --root");

@@ -58,10 +58,12 @@ void run_init(const struct launch_opts *o, int sync_fd, int exit_fd, const sigse
 
   /* 3. the namespaces the job shares with us; the pid ns was entered by the fork that made us.
    *    The cgroup ns is rooted at the cgroups just joined; a new net ns only has lo, down. */
-  int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | (o->new_net ? CLONE_NEWNET : 0);
+  int unshare_net = o->new_net && o->netns_fd < 0;
+  int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | (unshare_net ? CLONE_NEWNET : 0);
   if (unshare(flags) < 0)
-    die_errno(sync_fd, o->new_net ? "unshare mnt,ipc,uts,cgroup,net" : "unshare mnt,ipc,uts,cgroup", errno);
-  if (o->new_net && loopback_up(&f) < 0) die(sync_fd, &f);
+    die_errno(sync_fd, unshare_net ? "unshare mnt,ipc,uts,cgroup,net" : "unshare mnt,ipc,uts,cgroup", errno);
+  if (o->netns_fd >= 0 && join_netns(o->netns_fd, &f) < 0) die(sync_fd, &f);
+  if (unshare_net && loopback_up(&f) < 0) die(sync_fd, &f);
 
   /* 4. no mount event of ours may propagate back to the host (mount_namespaces(7): a new mount
    *    ns copies the shared peer groups of systemd's "/" rshared tree) */

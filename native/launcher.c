@@ -109,6 +109,7 @@ int main(int argc, char **argv) {
   close(sync[1]);
   close(exitp[1]);
   if (cgroup_fd >= 0) close(cgroup_fd);
+  if (o.netns_fd >= 0) close(o.netns_fd); /* init holds it now; the namespace lives with the job */
   if (spool.fd >= 0) spool_parent_fds(&spool);
 
   /* 5. supervise: startup messages, output, signals to forward, init's exit. While a spool

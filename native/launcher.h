@@ -43,6 +43,7 @@ struct launch_opts {
   int cgroup_v2;        /* index of the one cgroup v2 dir in cgroups, -1 if none */
   int cgroup_v2_joined; /* init was cloned into it (clone3 CLONE_INTO_CGROUP) */
   int new_net;          /* --network none: a new net ns with only lo, up */
+  int netns_fd;         /* --netns-fd: that new net ns, made ahead by the spawner (lo up); -1: init makes it */
   /* --root and what builds the job root (mounts.c, devfs.c, procfs.c, uploads.c) */
   const char *root;     /* NULL: no new root, only a fresh /proc over the host's */
   const char **ro_binds;
@@ -138,8 +139,9 @@ void parse_args(int argc, char **argv, struct launch_opts *o);
 int open_cgroup_v2(struct launch_opts *o, int *fd, struct failure *f);
 pid_t fork_init(struct launch_opts *o, int cgroup_fd, struct failure *f);
 int join_cgroups(const struct launch_opts *o, struct failure *f);
-/* netns.c: init, in its new net ns */
+/* netns.c: init, in its new net ns; or init joining the one --netns-fd names (closes fd) */
 int loopback_up(struct failure *f);
+int join_netns(int fd, struct failure *f);
 
 /* rootfs.c: builds the job root under o->root and pivots into it (init, in its mount ns) */
 int build_root(const struct launch_opts *o, struct failure *f);

@@ -1,30 +1,24 @@
 /*
- * network=none: a new network namespace holds only a loopback device, and it starts down
- * (network_namespaces(7)), so 127.0.0.1 would not even reach the job itself. Bringing it up is
- * one SIOCSIFFLAGS ioctl (netdevice(7)); no iproute2 and no netlink code needed.
+ * network=none: the job gets a network namespace of its own with only `lo`, up. Either init
+ * makes it (unshare, then loopback.c), or it joins one the spawner made ahead of time with `lo`
+ * already up (--netns-fd, netns_pool.c), which keeps the namespace's creation off the launch.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <net/if.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "launcher.h"
+#include "loopback.h"
 
 int loopback_up(struct failure *f) {
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return failf(f, errno, NULL, "socket for ioctl lo");
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  strcpy(ifr.ifr_name, "lo");
-  int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
-  if (rc == 0) {
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    rc = ioctl(s, SIOCSIFFLAGS, &ifr);
-  }
-  int err = errno;
-  close(s);
-  return rc < 0 ? failf(f, err, NULL, "ioctl SIOCSIFFLAGS lo up") : 0;
+  int err = loopback_up_errno();
+  return err ? failf(f, err, NULL, "ioctl SIOCSIFFLAGS lo up") : 0;
+}
+
+int join_netns(int fd, struct failure *f) {
+  /* setns checks that fd is a network namespace (EINVAL otherwise) */
+  if (setns(fd, CLONE_NEWNET) < 0) return failf(f, errno, "--netns-fd must be a network namespace made for this job", "setns net");
+  close(fd);
+  return 0;
 }

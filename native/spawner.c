@@ -9,6 +9,9 @@
  *   request  u32 length (little endian), then that many bytes:
  *              'S' u32 argc u32 envc, then argc + envc NUL-terminated strings: the program
  *                  (argv[0] is the program's path), its args, its environment
+ *              'N' the same as 'S', and the child gets a network namespace of its own (lo up) as
+ *                  fd 3, for the launcher's --netns-fd 3: from a pool made while we are idle
+ *                  (netns_pool.c), so the namespace's creation is not part of the launch
  *              'K' u32 pid u32 signal: kill(2) one of our children that we have not reaped yet
  *   replies  one line each:
  *              `spawned <pid>` or `refused <errno>`, one per 'S', in request order
@@ -34,8 +37,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netns_pool.h"
+
 #define MAX_FRAME (64u << 20) /* far above ARG_MAX: a frame this big is a broken daemon */
 #define STDERR_KEEP 4096
+/* where an 'N' child finds its network namespace; we keep /dev/null there, so no pipe of ours is */
+#define NETNS_FD 3
 
 struct child {
   pid_t pid;
@@ -69,7 +76,7 @@ static struct child *find(pid_t pid) {
 }
 
 /* In the child, between fork and exec: what a detached spawn gives a process, nothing more. */
-__attribute__((noreturn)) static void exec_child(char **argv, char **envp, int err_w, int exec_w) {
+__attribute__((noreturn)) static void exec_child(char **argv, char **envp, int err_w, int exec_w, int netns_fd) {
   setsid();
   sigset_t none;
   sigemptyset(&none);
@@ -78,16 +85,17 @@ __attribute__((noreturn)) static void exec_child(char **argv, char **envp, int e
   dup2(null_fd, STDIN_FILENO);
   dup2(null_fd, STDOUT_FILENO);
   dup2(err_w, STDERR_FILENO);
+  if (netns_fd >= 0) dup2(netns_fd, NETNS_FD); /* over our /dev/null, and without close-on-exec */
   /* every other fd (the daemon's sockets, other children's pipes) closes at exec; exec_w too,
    * which is how we learn that exec succeeded */
-  close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  close_range(netns_fd >= 0 ? NETNS_FD + 1 : NETNS_FD, ~0U, CLOSE_RANGE_CLOEXEC);
   execve(argv[0], argv, envp);
   int err = errno;
   if (write(exec_w, &err, sizeof err) < 0) { /* nothing left to tell it with */ }
   _exit(127);
 }
 
-static void spawn_one(const char *body, uint32_t len) {
+static void spawn_one(const char *body, uint32_t len, int with_netns) {
   uint32_t argc, envc;
   if (len < 8) die("request", EPROTO);
   memcpy(&argc, body, 4);
@@ -103,7 +111,14 @@ static void spawn_one(const char *body, uint32_t len) {
     p = nul + 1;
   }
   char line[64];
-  int err_p[2], exec_p[2];
+  int err_p[2], exec_p[2], netns_fd = -1;
+  if (with_netns) {
+    int err = netns_pool_take(&netns_fd);
+    if (err) {
+      errno = err;
+      goto refused;
+    }
+  }
   if (pipe2(err_p, O_CLOEXEC) < 0) goto refused;
   if (pipe2(exec_p, O_CLOEXEC) < 0) {
     close(err_p[0]);
@@ -112,8 +127,12 @@ static void spawn_one(const char *body, uint32_t len) {
   }
   fcntl(err_p[0], F_SETFL, O_NONBLOCK); /* our end only: the child writes blocking */
   pid_t pid = fork();
-  if (pid == 0) exec_child(ptrs, ptrs + argc + 1, err_p[1], exec_p[1]);
+  if (pid == 0) exec_child(ptrs, ptrs + argc + 1, err_p[1], exec_p[1], netns_fd);
   int fork_err = errno;
+  if (netns_fd >= 0) { /* the child's now, or nobody's: never handed out twice */
+    close(netns_fd);
+    netns_fd = -1;
+  }
   close(err_p[1]);
   close(exec_p[1]);
   if (pid < 0) {
@@ -132,6 +151,7 @@ static void spawn_one(const char *body, uint32_t len) {
   write_all(line, (size_t)snprintf(line, sizeof line, "spawned %d\n", (int)pid));
   return;
 refused:
+  if (netns_fd >= 0) close(netns_fd);
   free(ptrs);
   write_all(line, (size_t)snprintf(line, sizeof line, "refused %d\n", errno));
 }
@@ -186,6 +206,12 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0) die("open /dev/null", errno);
+  if (null_fd != NETNS_FD) { /* fd 3 must be ours, so no pipe can be there when a child takes it */
+    if (dup3(null_fd, NETNS_FD, O_CLOEXEC) < 0) die("dup3 /dev/null", errno);
+    close(null_fd);
+    null_fd = NETNS_FD;
+  }
+  netns_pool_init(); /* on failure the pool stays empty; an 'N' request then says why */
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -198,9 +224,14 @@ int main(int argc, char **argv) {
   if (!buf) die("malloc", errno);
   for (;;) {
     struct pollfd pf[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = sig_fd, .events = POLLIN}};
-    if (poll(pf, 2, -1) < 0) {
+    int ready = poll(pf, 2, netns_pool_wants_more() ? 0 : -1);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       die("poll", errno);
+    }
+    if (ready == 0) { /* idle: one more network namespace for the pool */
+      netns_pool_fill_one();
+      continue;
     }
     if (pf[1].revents) {
       struct signalfd_siginfo si;
@@ -233,7 +264,7 @@ int main(int argc, char **argv) {
         break;
       }
       const char *body = buf + off + 4;
-      if (body[0] == 'S') spawn_one(body + 1, len - 1);
+      if (body[0] == 'S' || body[0] == 'N') spawn_one(body + 1, len - 1, body[0] == 'N');
       else if (body[0] == 'K') kill_one(body + 1, len - 1);
       else die("request type", EPROTO);
       off += 4 + len;

@@ -6,7 +6,7 @@ import { KILL_CONTROL_SIGNAL, launcherArgs, signalNumber } from './launcherProto
 import { tailJob, type JobTail, type SupervisorHandle } from './jobTail.js';
 import { supervisorAlive, type SupervisorId } from './supervisorFiles.js';
 import { SPOOL_START } from './spool.js';
-import type { Spawner } from './spawner.js';
+import { NETNS_FD, type Spawner } from './spawner.js';
 import type { LaunchSpec, Observation, StopSignal } from './types.js';
 
 /** How long a launcher gets to act on the kill control signal before it is SIGKILLed itself. */
@@ -29,7 +29,9 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
   const { jobId } = spec;
   // its stdout is unused (the job's output goes to the spool); its stderr carries the launcher's
   // own errors from before its state dir was open, the only ones its status file cannot hold
-  const sup = spawner.spawn([launcherPath, ...launcherArgs(spec)], spec.env);
+  // network=none: a namespace the spawner made while idle, so its creation is off the launch
+  const ownNetns = spec.isolation?.network === 'none';
+  const sup = spawner.spawn([launcherPath, ...launcherArgs(spec, ownNetns ? { netnsFd: NETNS_FD } : {})], spec.env, { ownNetns });
   const handle: SupervisorHandle = {
     alive: () => sup.alive(),
     vanished(jobStarted): Observation {

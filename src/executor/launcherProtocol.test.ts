@@ -39,6 +39,16 @@ test('launcherArgs maps every isolation field and cgroup dir to its flag', () =>
   ]);
 });
 
+test('launcherArgs passes a namespace fd only with network none, and no work dir without uploads', () => {
+  const isolation = { rootDir: '/r', systemDirs: [], workDir: '/work', workSizeBytes: 1, tmpSizeBytes: 1, uid: 1, gid: 1, seccomp: 'default' as const };
+  const none = launcherArgs({ ...spec, workDir: undefined, isolation: { ...isolation, network: 'none' } }, { netnsFd: 3 });
+  assert.ok(none.join(' ').includes('--network none --netns-fd 3 --'), none.join(' '));
+  assert.not.ok(none.includes('--uploads'));
+  const host = launcherArgs({ ...spec, isolation: { ...isolation, network: 'host' } }, { netnsFd: 3 });
+  assert.not.ok(host.includes('--netns-fd'), 'a job on the host network joins no other namespace');
+  assert.throws(() => launcherArgs({ ...spec, stateDir: undefined, isolation: { ...isolation, network: 'none' } }, { netnsFd: 3 }), /fd 3 cannot carry both/);
+});
+
 test('DEFAULT_ISOLATION drops to nobody with seccomp and no network', () => {
   assert.equal([DEFAULT_ISOLATION.uid, DEFAULT_ISOLATION.gid, DEFAULT_ISOLATION.seccomp, DEFAULT_ISOLATION.network, DEFAULT_ISOLATION.workDir], [65534, 65534, 'default', 'none', '/work']);
   assert.equal(DEFAULT_ISOLATION.systemDirs, [...DEFAULT_SYSTEM_DIRS]);

@@ -24,9 +24,10 @@ export type StatusLine =
  * executor always runs it as the job's supervisor: --state-dir gets its pid, status and output
  * spool. Without a stateDir it is the direct mode tests use: status lines on fd 3 (STATUS_FD),
  * output on the inherited stdout and stderr. Values are passed as they are: the launcher validates
- * them and a bad one ends as startFailed naming it.
+ * them and a bad one ends as startFailed naming it. netnsFd: the job's network namespace is
+ * already open there (network 'none', through the spawner; never together with STATUS_FD).
  */
-export function launcherArgs(spec: LaunchSpec): string[] {
+export function launcherArgs(spec: LaunchSpec, opts: { netnsFd?: number } = {}): string[] {
   const iso = spec.isolation;
   const workDir = iso ? iso.workDir : spec.workDir;
   if (workDir === undefined) throw new Error(`launch ${spec.jobId}: a job without isolation needs a host work dir`);
@@ -42,6 +43,10 @@ export function launcherArgs(spec: LaunchSpec): string[] {
     args.push('--work-size', String(iso.workSizeBytes), '--tmp-size', String(iso.tmpSizeBytes));
     for (const dir of iso.systemDirs) args.push('--ro-bind', dir);
     args.push('--uid', String(iso.uid), '--gid', String(iso.gid), '--seccomp', iso.seccomp, '--network', iso.network);
+    if (opts.netnsFd !== undefined && iso.network === 'none') {
+      if (spec.stateDir === undefined && opts.netnsFd === STATUS_FD) throw new Error(`launch ${spec.jobId}: fd ${STATUS_FD} cannot carry both the status lines and the network namespace`);
+      args.push('--netns-fd', String(opts.netnsFd));
+    }
   }
   // '--' ends the launcher's options, so a command named like an option is still the command
   return [...args, '--', spec.command, ...spec.args];

@@ -12,6 +12,9 @@ import { defaultLauncherPath } from './launcherPath.js';
 import { LineSplitter, signalName } from './launcherProtocol.js';
 import { supervisorAlive, type SupervisorId } from './supervisorFiles.js';
 
+/** The fd where a child spawned with `ownNetns` finds its network namespace (native/spawner.c). */
+export const NETNS_FD = 3;
+
 /** How a supervisor ended, as far as its parent could see. */
 export interface SupervisorEnd {
   code: number | null;
@@ -56,8 +59,12 @@ export class Spawner {
 
   constructor(private readonly path: string = defaultSpawnerPath()) {}
 
-  /** Starts `argv[0]` with `argv` and exactly `env`, in its own session, stdin and stdout on /dev/null. */
-  spawn(argv: string[], env: Record<string, string>): Supervisor {
+  /**
+   * Starts `argv[0]` with `argv` and exactly `env`, in its own session, stdin and stdout on
+   * /dev/null. ownNetns: it also gets a fresh network namespace (lo up) as fd NETNS_FD, one the
+   * spawner made ahead of time and gives to no one else.
+   */
+  spawn(argv: string[], env: Record<string, string>, opts: { ownNetns?: boolean } = {}): Supervisor {
     const entry: Entry = { path: argv[0], listeners: [] };
     const sup: Supervisor = {
       get end() { return entry.end; },
@@ -83,7 +90,7 @@ export class Spawner {
     const body = Buffer.from(strings.join('\0') + '\0');
     const frame = Buffer.allocUnsafe(13 + body.length);
     frame.writeUInt32LE(9 + body.length, 0);
-    frame.write('S', 4, 'latin1');
+    frame.write(opts.ownNetns ? 'N' : 'S', 4, 'latin1');
     frame.writeUInt32LE(argv.length, 5);
     frame.writeUInt32LE(envList.length, 9);
     body.copy(frame, 13);

@@ -24,6 +24,10 @@ const SEND_EVERY = 256;
 // Events that change no record (output chunks, above all) only move the acknowledged position;
 // for those, one message per this many ms is enough instead of one per event-loop turn.
 const POSITION_ONLY_EVERY_MS = 20;
+// Records wait this long for others to share their message: a job's events come a few ms apart,
+// and each message wakes the child (and its ack, a checkpoint write) on this 2-core host's other
+// core while the job is being launched there. Replication is behind by this much more at most.
+const RECORDS_EVERY_MS = 10;
 const BEHIND_LOG_EVERY_MS = 10_000;
 const CHILD_ENTRY = fileURLToPath(new URL('./child.js', import.meta.url));
 
@@ -166,7 +170,7 @@ export class StateService {
       }
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => { this.flushScheduled = false; this.flush(); });
+      setTimeout(() => { this.flushScheduled = false; this.flush(); }, RECORDS_EVERY_MS).unref();
     }
     if (e.position - this.acked > WINDOW) {
       this.flush();

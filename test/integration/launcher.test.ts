@@ -239,6 +239,8 @@ rootTest('the launcher refuses isolation flags that do not fit together', async 
     [['--root', '/tmp', '--workdir', '/tmp/w', '--work-size', '1', '--tmp-size', '1'], '--workdir must not be /tmp, /dev, /proc, /sys or below them'],
     [['--seccomp', 'lenient'], '--seccomp must be default, strict or off'],
     [['--network', 'bridge'], '--network must be none or host'],
+    [['--network', 'host', '--netns-fd', '0'], '--netns-fd must be >= 3'],
+    [['--network', 'host', '--netns-fd', '77'], '--netns-fd is not an open file descriptor'],
     [['--work-size', '-1'], '--work-size must be a decimal number in range'],
   ];
   for (const [flags, message] of cases) {

@@ -29,6 +29,17 @@ rootTest(test, '#8 network=none: only lo exists, it is up, and the namespace is 
   assert.is(lo, 'lo works', r.stderr);
 });
 
+rootTest(test, '#8 network=none: no two jobs share a namespace, though the spawner makes them ahead (a pool of 4)', async () => {
+  // Six at once, more than the pool holds, so pooled and made-on-demand namespaces both run; each
+  // job stays alive a while so all six exist together (a dead namespace's inode number may be reused).
+  const seen = await Promise.all(Array.from({ length: 6 }, async () =>
+    (await sh('readlink /proc/self/ns/net; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; sleep 2')).stdout));
+  const ids = seen.map((out) => out.split('\n')[0]);
+  assert.ok(seen.every((out) => out.split('\n')[1] === 'lo'), seen.join(' | '));
+  assert.is(new Set(ids).size, ids.length, `every job its own namespace: ${ids.join(' ')}`);
+  assert.not.ok(ids.includes(readlinkSync('/proc/self/ns/net')), 'none of them the host\'s');
+});
+
 rootTest(test, '#8 network=none: a service on the host\'s loopback is unreachable', async () => {
   const before = accepted;
   const r = await sh(`bash -c '${connect()}' 2>&1`);
