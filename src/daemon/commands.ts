@@ -25,7 +25,6 @@ export class CommandHandler {
    */
   private readonly durable = new Map<number, JobEvent>();
   private readonly listeners: EventListener[] = [];
-  private readonly committedListeners: EventListener[] = [];
 
   constructor(private readonly store: EventStore<JobEvent>, readonly table: JobTable) {}
 
@@ -36,15 +35,6 @@ export class CommandHandler {
       const i = this.listeners.indexOf(listener);
       if (i >= 0) this.listeners.splice(i, 1);
     };
-  }
-
-  /**
-   * Called for every appended event when its batch is committed, before its fsync and before the
-   * table has it: only for work that may start early (a launch, decision 0022). Nothing that
-   * answers a caller or that others read may be driven from here (invariant 2).
-   */
-  onCommitted(listener: EventListener): void {
-    this.committedListeners.push(listener);
   }
 
   /** Resolves with the job (from the durable table) once `done` holds for it, or after timeoutMs. */
@@ -88,10 +78,7 @@ export class CommandHandler {
     }
     let positions: number[];
     try {
-      const early = this.committedListeners.length === 0 ? undefined : (at: number[]) => {
-        for (let i = 0; i < events.length; i++) for (const l of this.committedListeners) l({ position: at[i], event: events[i] });
-      };
-      positions = await this.store.append(events, early);
+      positions = await this.store.append(events);
     } finally {
       // Durable or failed, these events are no longer in flight: durable ones are in `table`
       // after catchUp below; failed ones were never written, so the overlay forgets them.

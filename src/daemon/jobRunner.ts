@@ -34,8 +34,6 @@ export class JobRunner {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly queue: string[] = [];
   private readonly active = new Set<string>();
-  /** submissions enqueued at their commit, whose durable event must not enqueue them again */
-  private readonly enqueuedEarly = new Set<string>();
   private readonly now: () => number;
 
   constructor(
@@ -48,7 +46,6 @@ export class JobRunner {
     this.now = opts.now ?? Date.now;
     executor.onObservation((o) => this.observe(o));
     commands.onEvent((e) => this.react(e));
-    commands.onCommitted((e) => this.early(e));
   }
 
   /**
@@ -81,20 +78,9 @@ export class JobRunner {
     return counts;
   }
 
-  /**
-   * A job to run now is queued as soon as its submission is committed: its launch runs beside the
-   * fsync instead of after it (decision 0022). RunJob still answers only once it is durable.
-   */
-  private early({ event }: StoredEvent<JobEvent>): void {
-    if (event.type !== 'JobSubmitted' || event.scheduledAt !== undefined) return;
-    this.enqueuedEarly.add(event.jobId);
-    this.enqueue(event.jobId);
-  }
-
   private react({ event }: StoredEvent<JobEvent>): void {
     switch (event.type) {
       case 'JobSubmitted':
-        if (this.enqueuedEarly.delete(event.jobId)) break;
         if (event.scheduledAt !== undefined) this.armSchedule(event.jobId, event.scheduledAt);
         else this.enqueue(event.jobId);
         break;

@@ -136,8 +136,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
 
   get isClosed(): boolean { return this.closed; }
 
-  /** Durable positions of `events`; `onCommitted` hears them at the commit, before the fsync (groupCommit.ts). */
-  append(events: E[], onCommitted?: (positions: number[]) => void): Promise<number[]> {
+  append(events: E[]): Promise<number[]> {
     if (this.closing) return Promise.reject(new Error(`event log ${this.file}: append after close`));
     if (this.readOnly) return Promise.reject(this.readOnlyError('append'));
     let items: Encoded<E>[];
@@ -146,7 +145,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.commit.submit(items, onCommitted);
+    return this.commit.submit(items);
   }
 
   /**

@@ -18,13 +18,7 @@ export interface BatchTicket { committed: PromiseLike<unknown>; flushed: Promise
 /** Writes `items` (already validated and encoded) at positions first, first+1, …, in one turn. */
 export type BatchWriter<T> = (first: number, items: T[]) => BatchTicket;
 
-interface Pending<T> { items: T[]; resolve(positions: number[]): void; reject(err: Error): void; onCommitted?: (positions: number[]) => void }
-
-/** The positions each call of a batch got, in call order. */
-function positionsOf<T>(batch: Pending<T>[], first: number): number[][] {
-  let pos = first;
-  return batch.map((p) => p.items.map(() => pos++));
-}
+interface Pending<T> { items: T[]; resolve(positions: number[]): void; reject(err: Error): void }
 
 export interface GroupCommitStats { commits: number; events: number; largestBatch: number }
 
@@ -51,16 +45,11 @@ export class GroupCommit<T> {
   /** The highest position that is committed and flushed. */
   get lastDurable(): number { return this.durable; }
 
-  /**
-   * Resolves with the items' positions once they are durable. `onCommitted` hears the same
-   * positions earlier, when the batch is committed (visible, not yet fsynced): for work that may
-   * start before the answer, never for an answer (invariant 2).
-   */
-  submit(items: T[], onCommitted?: (positions: number[]) => void): Promise<number[]> {
+  submit(items: T[]): Promise<number[]> {
     if (this.failure) return Promise.reject(this.failed());
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, resolve, reject, ...(onCommitted ? { onCommitted } : {}) });
+      this.queue.push({ items, resolve, reject });
       this.schedule();
     });
   }
@@ -104,10 +93,6 @@ export class GroupCommit<T> {
     this.stats.largestBatch = Math.max(this.stats.largestBatch, count);
     Promise.resolve(ticket.committed).then(() => {
       this.submitting = false;
-      positionsOf(batch, first).forEach((positions, i) => {
-        // a listener's bug must not fail the commit it hears about; it surfaces on its own
-        try { batch[i].onCommitted?.(positions); } catch (err) { queueMicrotask(() => { throw err; }); }
-      });
       if (this.queue.length > 0) this.drain();
     }, (err) => this.fail(batch, err));
     // Acks are chained so callers (and onDurable) see positions become durable in order.
@@ -115,7 +100,10 @@ export class GroupCommit<T> {
     // must not acknowledge anything.
     this.ackChain = this.ackChain.then(() => Promise.all([ticket.committed, ticket.flushed])).then(() => {
       this.durable = first + count - 1;
-      positionsOf(batch, first).forEach((positions, i) => batch[i].resolve(positions));
+      let pos = first;
+      for (const p of batch) {
+        p.resolve(p.items.map(() => pos++));
+      }
       this.onDurable(this.durable);
     }, (err) => this.fail(batch, err));
   }

@@ -51,42 +51,6 @@ test('one batch in flight; the next is submitted only after the commit, acks onl
   assert.equal(gc.stats, { commits: 2, events: 4, largestBatch: 3 });
 });
 
-test('onCommitted hears each call\'s positions at its batch\'s commit, before the flush and the answer', async () => {
-  const { gc, steps } = harness(4);
-  const heard: [string, number[]][] = [];
-  let answered = false;
-  const a = gc.submit(['a1', 'a2'], (p) => heard.push(['a', p]));
-  const b = gc.submit(['b1'], (p) => heard.push(['b', p]));
-  void a.then(() => { answered = true; });
-  await turn();
-  assert.equal(heard, [], 'nothing before the commit');
-  steps[0].commit.resolve();
-  await turn();
-  assert.equal(heard, [['a', [5, 6]], ['b', [7]]]);
-  assert.not.ok(answered, 'committed is not yet durable: no answer');
-  steps[0].flush.resolve();
-  assert.equal(await a, [5, 6]);
-  assert.equal(await b, [7]);
-});
-
-test('a failing onCommitted listener does not fail the commit it hears about', async () => {
-  const { gc, steps } = harness(0);
-  const thrown: unknown[] = [];
-  const onUncaught = (e: unknown) => { thrown.push(e); };
-  process.on('uncaughtException', onUncaught);
-  try {
-    const a = gc.submit(['a1'], () => { throw new Error('listener bug'); });
-    await turn();
-    steps[0].commit.resolve();
-    steps[0].flush.resolve();
-    assert.equal(await a, [1]);
-    await turn();
-    assert.is((thrown[0] as Error)?.message, 'listener bug', 'the bug still surfaces');
-  } finally {
-    process.off('uncaughtException', onUncaught);
-  }
-});
-
 test('a failed commit rejects its batch and everything queued, and stops the queue', async () => {
   const { gc, steps } = harness();
   const a = gc.submit(['a']);
