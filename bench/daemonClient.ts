@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { parse } from 'yaml';
-import { jobletProto } from '../src/proto.js';
+import { eventsProto, jobletProto } from '../src/proto.js';
 import type { JobServiceClient } from '../src/gen/joblet/JobService.js';
+import type { EventServiceClient } from '../src/gen/joblet/events/v1/EventService.js';
 import { EventStore } from '../src/persist/eventStore.js';
 import { upcastJobEvent } from '../src/events/upcasters.js';
 import type { JobEvent } from '../src/events/jobEvents.js';
@@ -24,6 +25,7 @@ const JOBLET_BIN = fileURLToPath(new URL('../../bin/joblet.js', import.meta.url)
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--optimize-for-size'];
 const START_TIMEOUT_MS = 30_000;
+const CHANNEL = { 'grpc.ssl_target_name_override': 'joblet', 'grpc.use_local_subchannel_pool': 1 };
 const STOP_TIMEOUT_MS = 30_000;
 
 /** MiB. rss = anon + file (+ shmem): file pages are mapped files, chiefly the LMDB event log. */
@@ -70,6 +72,8 @@ export interface DaemonProcess {
   dataDir: string;
   /** A client with its own connection (a local subchannel pool), as a separate rnx would have. */
   client(): JobServiceClient;
+  /** joblet.events.v1 on its own connection */
+  eventsClient(): EventServiceClient;
   memory(): Memory;
   /** SIGTERM, then waits for the clean exit (close() saves a snapshot; --cpu-prof writes its file). */
   stop(): Promise<void>;
@@ -99,14 +103,18 @@ export async function spawnDaemon(nodeFlags: readonly string[] = DAEMON_NODE_FLA
   child.stdout!.on('data', () => { output = output.slice(-4000); });
   const node = (parse(readFileSync(join(dataDir, 'config', 'rnx-config.yml'), 'utf8')) as { nodes: Record<string, { cert: string; key: string; ca: string }> }).nodes.default;
   const clients: grpc.Client[] = [];
+  const creds = () => grpc.credentials.createSsl(Buffer.from(node.ca), Buffer.from(node.key), Buffer.from(node.cert));
   return {
     pid: child.pid!,
     address,
     dataDir,
     client() {
-      const creds = grpc.credentials.createSsl(Buffer.from(node.ca), Buffer.from(node.key), Buffer.from(node.cert));
-      const c = new (jobletProto().joblet.JobService)(address, creds,
-        { 'grpc.ssl_target_name_override': 'joblet', 'grpc.use_local_subchannel_pool': 1 });
+      const c = new (jobletProto().joblet.JobService)(address, creds(), CHANNEL);
+      clients.push(c);
+      return c;
+    },
+    eventsClient() {
+      const c = new (eventsProto().joblet.events.v1.EventService)(address, creds(), CHANNEL);
       clients.push(c);
       return c;
     },
@@ -142,6 +150,34 @@ export function runToEnd(client: JobServiceClient, command: string, args: string
       stream.on('end', () => resolve({ jobId, ms: performance.now() - t0 }));
     });
   });
+}
+
+/**
+ * One TailEvents follower of JobFinished events, opened before the jobs it waits for, the way a
+ * `docker run` client opens its wait before the start: `ended(jobId)` resolves when the job's
+ * durable end reaches the client (also when it came before the call).
+ */
+export function endWatcher(events: EventServiceClient): { ended(jobId: string): Promise<void>; close(): void } {
+  const seen = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  const stream = events.TailEvents({ follow: true, types: ['JobFinished'] });
+  stream.on('data', (e: { job_id: string }) => {
+    const w = waiting.get(e.job_id);
+    if (w) { waiting.delete(e.job_id); w(); } else seen.add(e.job_id);
+  });
+  stream.on('error', () => undefined);  // cancelled by close()
+  return {
+    ended: (jobId) => (seen.delete(jobId) ? Promise.resolve() : new Promise((r) => waiting.set(jobId, r))),
+    close: () => stream.cancel(),
+  };
+}
+
+/** One job end to end: RunJob sent until its durable end arrives on `watcher` (opened before). */
+export async function runToEndEvent(client: JobServiceClient, watcher: ReturnType<typeof endWatcher>, command: string): Promise<{ jobId: string; ms: number }> {
+  const t0 = performance.now();
+  const jobId = await new Promise<string>((resolve, reject) => client.RunJob({ command, args: [] }, (err, res) => (err || !res ? reject(err ?? new Error('RunJob: empty response')) : resolve(res.job_uuid))));
+  await watcher.ended(jobId);
+  return { jobId, ms: performance.now() - t0 };
 }
 
 export interface JobTimes { submitted: number; started?: number; finished?: number; status?: string; reason?: string }

@@ -9,8 +9,10 @@
 //   (b") the same as (b) through createNativeExecutor (status fd, output pipes, observations)
 //   (b‴) (b") with the daemon's cgroup driver: create with limits, join, kill and remove on exit
 //   then one durable append to the event log, which a job through the daemon waits for 3 times
-//   (c)  end to end through a daemon in its own process: RunJob to the end of GetJobLogs, which
-//        closes only after the durable JobFinished; sequential, one client
+//   (c)  end to end through a daemon in its own process: RunJob until the job's COMPLETED
+//        (JobFinished) event arrives on a TailEvents stream the client opened before; sequential
+//   (c') the same, alternating with (c), but through RunJob then GetJobLogs, which closes only
+//        after the durable JobFinished: the second call's own set-up is on the path
 //   (d)  8 clients, each submitting and awaiting its next job in a loop, for LAUNCH_SUSTAIN_S
 //   then the daemon's own RSS (VmRSS, VmHWM) once it has run LAUNCH_RSS_JOBS jobs in all, and a
 //   breakdown of (c) and (d) from the event times in the daemon's log
@@ -30,7 +32,7 @@ import { detectCgroupDriver, type JobLimits } from '../src/executor/cgroups/inde
 import { DEFAULT_ISOLATION, type Executor, type LaunchSpec } from '../src/executor/types.js';
 import { EventStore } from '../src/persist/eventStore.js';
 import { benchDir } from './common.js';
-import { childPids, closedLoop, DAEMON_NODE_FLAGS, jobTimes, machineBusyMs, procCpuMs, procMemory, runToEnd, spawnDaemon, type DaemonProcess, type JobTimes, type Memory } from './daemonClient.js';
+import { childPids, closedLoop, DAEMON_NODE_FLAGS, endWatcher, jobTimes, machineBusyMs, procCpuMs, procMemory, runToEnd, runToEndEvent, spawnDaemon, type DaemonProcess, type JobTimes, type Memory } from './daemonClient.js';
 
 const runs = Number(process.env.LAUNCH_RUNS ?? 200);
 const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -177,15 +179,23 @@ async function throughDaemon(a: Stats | undefined): Promise<void> {
       throw new Error(`bench launch: warm-up job ${jobId} ended ${st.status} (exit ${st.exit_code}), not COMPLETED: ${why}`);
     }
   }
+  // (c) as the issue words it: RunJob until the COMPLETED event reaches the client, on an event
+  // stream opened before (as `docker run` opens its wait before the start); (c') the same job
+  // seen through a second call, GetJobLogs, which ends once the end is durable.
+  const watcher = endWatcher(daemon.eventsClient());
   const seq: number[] = [];
   const seqIds: string[] = [];
-  for (let i = 0; i < runs; i++, jobs++) {
-    const r = await runToEnd(one, '/bin/true');
+  const seqLogs: number[] = [];
+  for (let i = 0; i < runs; i++, jobs += 2) {
+    const r = await runToEndEvent(one, watcher, '/bin/true');
     seq.push(r.ms);
     seqIds.push(r.jobId);
+    seqLogs.push((await runToEnd(one, '/bin/true')).ms);
   }
+  watcher.close();
   const c = stats(seq);
-  line('(c)  daemon: RunJob → durable COMPLETED, sequential', c, a);
+  line('(c)  daemon: RunJob → COMPLETED event, sequential', c, a);
+  line("(c') daemon: RunJob, then GetJobLogs to its end", stats(seqLogs), a);
 
   const clients = Array.from({ length: CLIENTS }, () => daemon!.client());
   const deadline = performance.now() + sustainS * 1000;

@@ -28,6 +28,7 @@ const POSITION_ONLY_EVERY_MS = 20;
 // and each message wakes the child (and its ack, a checkpoint write) on this 2-core host's other
 // core while the job is being launched there. Replication is behind by this much more at most.
 const RECORDS_EVERY_MS = 10;
+const CHECKPOINT_EVERY_MS = 1000;
 const BEHIND_LOG_EVERY_MS = 10_000;
 const CHILD_ENTRY = fileURLToPath(new URL('./child.js', import.meta.url));
 
@@ -71,6 +72,8 @@ export class StateService {
   private positionTimer = false;
   private ackWaiters: (() => void)[] = [];
   private checkpointWrite: Promise<void> = Promise.resolve();
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private lastCheckpointAt = 0;
   private listCalls = new Map<number, { resolve(r: JobRecord[]): void; reject(e: Error): void }>();
   private nextListId = 1;
   private readyWaiters: (() => void)[] = [];
@@ -189,13 +192,30 @@ export class StateService {
     for (const w of this.ackWaiters.splice(0)) w();
   }
 
-  // One checkpoint write at a time; each writes the latest acknowledged position.
+  /**
+   * At most one checkpoint write per CHECKPOINT_EVERY_MS: each is an fsync'd transaction of the
+   * event log, and an ack comes every few ms under load. Records are idempotent per position
+   * (DESIGN invariant 1), so after a crash the child re-sends at most that much, harmlessly.
+   */
   private saveCheckpoint(): void {
-    if (!this.durable) return;
+    if (!this.durable || this.checkpointTimer) return;
+    const wait = this.lastCheckpointAt + CHECKPOINT_EVERY_MS - Date.now();
+    if (wait <= 0) { void this.writeCheckpoint(); return; }
+    this.checkpointTimer = setTimeout(() => void this.writeCheckpoint(), wait);
+    this.checkpointTimer.unref();
+  }
+
+  /** Writes the latest acknowledged position now; one write at a time. */
+  private writeCheckpoint(): Promise<void> {
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
+    if (!this.durable) return this.checkpointWrite;
+    this.lastCheckpointAt = Date.now();
     this.checkpointWrite = this.checkpointWrite.then(async () => {
       const want = this.acked;
       if (want > this.o.store.getCheckpoint(STATE_CHECKPOINT) && !this.o.store.isClosed) await this.o.store.setCheckpoint(STATE_CHECKPOINT, want);
     }).catch((err) => this.o.log.error({ err: (err as Error).message }, 'state checkpoint write failed'));
+    return this.checkpointWrite;
   }
 
   private send(m: ToChild): void {
@@ -257,7 +277,7 @@ export class StateService {
       if (Date.now() > end) return false;
       await new Promise((r) => setTimeout(r, 10));
     }
-    await this.checkpointWrite;
+    await this.writeCheckpoint();
     return true;
   }
 
@@ -268,6 +288,6 @@ export class StateService {
     this.sub?.close();
     this.flush();
     if (this.child) await stopChild(this.child, () => this.send({ t: 'stop' }), 3000);
-    await this.checkpointWrite;
+    await this.writeCheckpoint();
   }
 }
