@@ -10,10 +10,12 @@
 //      each line carrying the writer's CLOCK_REALTIME; one GetJobLogs follower per job checks that
 //      every line arrives once, in order, and measures the delay from write to reader.
 // Usage: node dist/bench/logs.js   (needs root, cc)
-//   LOGS_BYTES=1073741824 (0 skips part 1); LIVE_JOBS=1000 (0 skips part 2) LIVE_LINES=300 LIVE_EVERY_MS=10; BENCH_DAEMON_FLAGS
+//   LOGS_BYTES=1073741824 (0 skips part 1); LOGS_READ=0 skips the rnx job log read; LOGS_CONFIG_YAML
+//   is appended to the daemon's config (e.g. "storage:\n  compactEveryBytes: 16777216\n");
+//   LIVE_JOBS=1000 (0 skips part 2) LIVE_LINES=300 LIVE_EVERY_MS=10; BENCH_DAEMON_FLAGS
 //   node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,21 +73,35 @@ async function oneBigWriter(dir: string, d: ConfiguredDaemon): Promise<void> {
   console.log(`  capture target ≥ 300 MB/s and ≥ 0.3× pipe: ${rate(BYTES, captured) >= 300 && ratio >= 0.3 ? 'met' : 'MISSED'}` +
     `; daemon CPU ${cpu.toFixed(2)} s (${(cpu / captured * 100).toFixed(0)}% of one core)`);
 
-  const devNull = openSync('/dev/null', 'w');
-  const r0 = performance.now();
-  const r = spawnSync(process.execPath, [RNX, '--config', d.rnxConfig, 'job', 'log', jobId], { stdio: ['ignore', devNull, 'pipe'], encoding: 'utf8' });
-  const read = (performance.now() - r0) / 1000;
-  closeSync(devNull);
-  if (r.status !== 0) throw new Error(`rnx job log: exit ${r.status ?? r.signal}: ${r.stderr}`);
-  line('rnx job log <id> > /dev/null (history, real CLI)', read, pipe);
-  const m2 = d.memory();
+  const logPages = eventLogPagesMb(d.pid);
   const mb = (x: number) => `${x.toFixed(0)} MiB`;
+  if (process.env.LOGS_READ !== '0') {
+    const devNull = openSync('/dev/null', 'w');
+    const r0 = performance.now();
+    const r = spawnSync(process.execPath, [RNX, '--config', d.rnxConfig, 'job', 'log', jobId], { stdio: ['ignore', devNull, 'pipe'], encoding: 'utf8' });
+    const read = (performance.now() - r0) / 1000;
+    closeSync(devNull);
+    if (r.status !== 0) throw new Error(`rnx job log: exit ${r.status ?? r.signal}: ${r.stderr}`);
+    line('rnx job log <id> > /dev/null (history, real CLI)', read, pipe);
+  }
+  const m2 = d.memory();
   console.log(`  daemon memory before the job: rss ${mb(m0.rssMb)} (anon ${mb(m0.anonMb)}, file ${mb(m0.fileMb)})`);
-  console.log(`  during capture: peak anon ${mb(peak.anonMb)} (+${mb(peak.anonMb - m0.anonMb)}); after: rss ${mb(m1.rssMb)}, file ${mb(m1.fileMb)}`);
+  console.log(`  during capture: peak anon ${mb(peak.anonMb)} (+${mb(peak.anonMb - m0.anonMb)}); after: rss ${mb(m1.rssMb)}, file ${mb(m1.fileMb)} (of which event log pages ${mb(logPages)})`);
   console.log(`  after rnx job log: rss ${mb(m2.rssMb)} (anon ${mb(m2.anonMb)}, file ${mb(m2.fileMb)}); VmHWM ${mb(m2.hwmMb)}`);
   const growth = m1.hwmMb - m0.rssMb;
   console.log(`  daemon RSS growth during capture (VmHWM after − RSS before): ${mb(growth)}; target ≤ 100 MiB: ${growth <= 100 ? 'met' : 'MISSED'}` +
     ` (anon growth ${mb(peak.anonMb - m0.anonMb)}; file pages are the mmap'd event log, reclaimable page cache)`);
+}
+
+/** Resident pages of the daemon's mappings of its event log (events.mdb), from /proc/<pid>/smaps. */
+function eventLogPagesMb(pid: number): number {
+  let kb = 0;
+  let inLog = false;
+  for (const l of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) inLog = l.endsWith('.mdb');
+    else if (inLog && l.startsWith('Rss:')) kb += Number(l.split(/\s+/)[1]);
+  }
+  return kb / 1024;
 }
 
 async function main(): Promise<void> {
@@ -93,7 +109,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'joblet-bench-logs-'));
   const liveJobs = Number(process.env.LIVE_JOBS ?? 1000);
   const d = await spawnConfiguredDaemon(
-    `joblet:\n  maxConcurrentJobs: ${liveJobs + 100}\n  maxOutputBytes: ${Math.max(2 * BYTES, 2 ** 30)}\nlogging:\n  level: info\n`,
+    `joblet:\n  maxConcurrentJobs: ${liveJobs + 100}\n  maxOutputBytes: ${Math.max(2 * BYTES, 2 ** 30)}\nlogging:\n  level: info\n${process.env.LOGS_CONFIG_YAML ?? ''}`,
     (process.env.BENCH_DAEMON_FLAGS ?? '').split(' ').filter(Boolean));
   try {
     if (BYTES > 0) await oneBigWriter(dir, d);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { SpoolReader, SPOOL_FILE, type SpoolRecord } from './spool.js';
 import { readSupervisorStatus, STATUS_FILE, type SupervisorStatus } from './supervisorFiles.js';
 import { signalName } from './launcherProtocol.js';
+import { captureWait } from '../persist/captureGate.js';
 import type { Observation } from './types.js';
 
 /** What the tail needs to know about the supervisor process itself. */
@@ -122,6 +123,13 @@ export function tailJob(opts: TailOptions): JobTail {
     try {
       for (;;) {
         while (inFlight.length > 0 && (mine + READ_BYTES > MAX_IN_FLIGHT_PER_JOB || inFlightAll + READ_BYTES > MAX_IN_FLIGHT_ALL)) await settleOldest();
+        // The persist service may hold the read back until its child has taken more (captureGate.ts).
+        const gate = captureWait(READ_BYTES, inFlightAll);
+        if (gate) {
+          await gate;
+          if (detached) return;
+          continue;
+        }
         let chunk: { records: SpoolRecord[]; next: number };
         try {
           chunk = await spool.read(readAt, READ_BYTES);

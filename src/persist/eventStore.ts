@@ -30,7 +30,7 @@ export type Upcaster = (version: number, event: unknown, position: number) => un
 export interface EventStoreOptions {
   /** Data directory; the log is the single file <path>/events.mdb (plus its -lock file). */
   path: string;
-  /** Initial LMDB map size; lmdb-js grows the map when it fills, so this only avoids early remaps. */
+  /** Initial LMDB map size (default DEFAULT_MAP_BYTES); lmdb-js grows the map when it fills, so this only avoids remaps. */
   mapSizeBytes?: number;
   upcast?: Upcaster;
   /**
@@ -42,6 +42,12 @@ export interface EventStoreOptions {
 }
 
 export const EVENT_LOG_FILE = 'events.mdb';
+// Address space reserved for the log's memory map (not memory, not disk: without MDB_WRITEMAP the
+// file only grows as pages are written). lmdb-js otherwise starts at 128 KiB and doubles the map
+// as the file grows, and every earlier, smaller mapping stays mapped with the pages read through
+// it: a job printing 1 GiB left ~1 GiB of log pages resident in the daemon where the file itself
+// was ~700 MiB. One map from the start keeps resident log pages at most the file's size.
+export const DEFAULT_MAP_BYTES = 64 * 2 ** 30;
 // LMDB keys are limited to 1978 bytes (mdb_env_get_maxkeysize); [jobId, position] must fit.
 const MAX_JOB_ID_BYTES = 512;
 const EMPTY = Buffer.alloc(0);
@@ -105,7 +111,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     try {
       // separateFlushed gives each commit promise a `.flushed` for its own fsync (see groupCommit.ts).
       // noSync is deliberately not set: without the fsync nothing here would be durable.
-      env = open({ path: file, noSubdir: true, maxDbs: 8, separateFlushed: true, readOnly, ...(opts.mapSizeBytes ? { mapSize: opts.mapSizeBytes } : {}) });
+      env = open({ path: file, noSubdir: true, maxDbs: 8, separateFlushed: true, readOnly, mapSize: opts.mapSizeBytes ?? DEFAULT_MAP_BYTES });
       // Read-only, lmdb-js answers undefined for a named db that does not exist (it cannot create one).
       const db = <T>(d: T | undefined, name: string): T => {
         if (d === undefined) throw new Error(`the named db "${name}" is missing (not an event log?)`);

@@ -2,8 +2,10 @@
 // job's output and metrics to files under DATA_DIR/logs, fed by a subscription of the event log
 // over IPC (docs/decisions/0014-persist-child-fed-over-ipc.md; persistFeed.ts reads the log). The child owns the files and their
 // checkpoint; the daemon only reads the log, strips each event to what the files need, and sends
-// batches. The subscription runs at most a window ahead of the child's checkpoint, so a slow or
-// stuck child (a full disk) stalls this feed only: jobs, capture and the API never wait for it.
+// batches. The subscription runs at most a window ahead of the child's checkpoint, so a stuck
+// child (a full disk) stalls this feed only: jobs and the API never wait for it. Capture waits
+// for a healthy child that is a window behind (captureGate.ts, docs/decisions/0023), so a flood of
+// output goes at the pace of both stores and the feed never has to re-read the log.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -14,11 +16,19 @@ import { HistoryClient, type HistoryAnswer } from './historyClient.js';
 import { logsDir } from './persistLayout.js';
 import type { FeedEvent, FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
 import { Supervisor, stopChild } from './supervisor.js';
+import { addCaptureGate } from './captureGate.js';
 
 export type { PersistSettings } from './persistProtocol.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url));
-const WINDOW_BYTES = 16 * 1024 * 1024;
+// Output sent to the child and not yet checkpointed, plus capture's reads not yet in the log, stay
+// within this (captureGate.ts): the live path then always has room, and the log is re-read only
+// to catch up (start, rewind, a child that failed or stalled).
+const WINDOW_BYTES = 32 * 1024 * 1024;
+/** Room kept in the window for events capture does not count (lifecycle, metrics). */
+const WINDOW_SLACK = 1024 * 1024;
+/** A child with output outstanding and no checkpoint for this long no longer holds capture back. */
+const STALL_MS = 2000;
 const WINDOW_POSITIONS = 100_000;
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_EVENTS = 1024;
@@ -63,6 +73,11 @@ export class PersistService {
   private inFlight: [number, number][] = [];
   private inFlightBytes = 0;
   private windowWaiters: (() => void)[] = [];
+  private gateWaiters: (() => void)[] = [];
+  private gateTimer: NodeJS.Timeout | undefined;
+  /** When the child last checkpointed, or last got output to do after having none (Date.now()). */
+  private lastProgress = 0;
+  private readonly removeGate: () => void;
   private diskFull = false;
   private lastError: string | undefined;
   private lastFailureLog = 0;
@@ -72,6 +87,7 @@ export class PersistService {
     this.client = new HistoryClient((ms) => this.whenReady(ms));
     this.history = { read: (j, f) => this.client.read(j, f), readMetrics: (j, f) => this.client.readMetrics(j, f) };
     this.offEvent = o.onEvent?.((e) => this.onLive(e));
+    this.removeGate = addCaptureGate((bytes, captureInFlight) => this.captureGate(bytes, captureInFlight));
   }
 
   static start(o: PersistServiceOptions): PersistService {
@@ -119,6 +135,7 @@ export class PersistService {
         this.diskFull = false;
         this.lastError = undefined;
         this.durable = Math.max(this.durable, m.position);
+        this.lastProgress = Date.now();
         while (this.inFlight.length > 0 && this.inFlight[0][0] <= m.position) this.inFlightBytes -= this.inFlight.shift()![1];
         this.wakeWindow();
         break;
@@ -184,6 +201,27 @@ export class PersistService {
     else this.catchUp();
   }
 
+  /**
+   * Capture's gate (captureGate.ts): closed while the child takes events live, is healthy, and
+   * what it has outstanding plus what capture has read ahead would not leave room in the window.
+   * Open whenever the log is the buffer anyway (no child, a failure, a catch-up, a stall).
+   */
+  private captureGate(bytes: number, captureInFlight: number): Promise<void> | undefined {
+    if (!this.offEvent || this.epoch < 0 || this.sub || this.lastError !== undefined) return undefined;
+    if (this.inFlightBytes + this.pendingBytes + captureInFlight + bytes <= WINDOW_BYTES - WINDOW_SLACK) return undefined;
+    if (this.inFlightBytes > 0 && Date.now() - this.lastProgress > STALL_MS) return undefined;
+    return new Promise<void>((resolve) => {
+      this.gateWaiters.push(resolve);
+      // Waiters ask again at least this often, so a child that stopped checkpointing is noticed.
+      this.gateTimer ??= setTimeout(() => { this.gateTimer = undefined; this.wakeGate(); }, STALL_MS).unref();
+    });
+  }
+
+  private wakeGate(): void {
+    if (this.gateWaiters.length === 0) return;
+    for (const w of this.gateWaiters.splice(0)) w();
+  }
+
   private windowFull(): boolean {
     return this.inFlightBytes + this.pendingBytes > WINDOW_BYTES || this.next - this.durable > WINDOW_POSITIONS;
   }
@@ -221,6 +259,7 @@ export class PersistService {
 
   private flush(): void {
     if (this.pendingUpTo === 0 || this.epoch < 0) return;
+    if (this.inFlight.length === 0) this.lastProgress = Date.now();
     this.send({ t: 'events', epoch: this.epoch, upTo: this.pendingUpTo, events: this.pending });
     this.inFlight.push([this.pendingUpTo, this.pendingBytes]);
     this.inFlightBytes += this.pendingBytes;
@@ -231,6 +270,7 @@ export class PersistService {
 
   private wakeWindow(): void {
     for (const w of this.windowWaiters.splice(0)) w();
+    this.wakeGate();
   }
 
   private send(m: ToPersistChild): void {
@@ -271,6 +311,10 @@ export class PersistService {
   /** Stops the feed, lets the child checkpoint what it has, then stops it. */
   async close(): Promise<void> {
     this.offEvent?.();
+    this.removeGate();
+    clearTimeout(this.gateTimer);
+    this.gateTimer = undefined;
+    this.wakeGate();
     this.supervisor.stop();
     this.flush();
     this.sub?.close();
