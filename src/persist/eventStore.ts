@@ -89,7 +89,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     ({ events: this.events, byJob: this.byJob, checkpoints: this.checkpoints, snapshots: this.snapshots } = dbs);
     this.head = head;
     this.commit = new GroupCommit(lastPosition, (first, items) => this.writeBatch(first, items),
-      () => this.wakeWaiters(), `event log ${file}`);
+      () => this.wakeWaiters(), `event log ${file}`, (item) => item.bytes.length);
   }
 
   static open<E extends { type: string }>(opts: EventStoreOptions): EventStore<E> {

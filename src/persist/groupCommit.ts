@@ -18,13 +18,19 @@ export interface BatchTicket { committed: PromiseLike<unknown>; flushed: Promise
 /** Writes `items` (already validated and encoded) at positions first, first+1, …, in one turn. */
 export type BatchWriter<T> = (first: number, items: T[]) => BatchTicket;
 
-interface Pending<T> { items: T[]; resolve(positions: number[]): void; reject(err: Error): void }
+interface Pending<T> { items: T[]; bytes: number; resolve(positions: number[]): void; reject(err: Error): void }
 
 export interface GroupCommitStats { commits: number; events: number; largestBatch: number }
 
 // One append() call is never split (its events commit atomically), but unrelated calls are cut
 // into batches of about this size so one transaction does not hold the writer for too long.
 const BATCH_TARGET = 20_000;
+// …and of about this many bytes, when the writer says how big its items are. LMDB builds each write
+// transaction in memory it mallocs (the dirty pages, every output chunk's overflow pages) and frees
+// at the commit, so the biggest transaction sets the daemon's native memory during a flood.
+// 4 MiB: a 1 GiB flood took ~25 MiB less anonymous memory than with ~30 MiB transactions, at the
+// same capture rate (the fsync of one transaction overlaps the writing of the next).
+export const BATCH_TARGET_BYTES = 4 * 1024 * 1024;
 
 export class GroupCommit<T> {
   readonly stats: GroupCommitStats = { commits: 0, events: 0, largestBatch: 0 };
@@ -37,7 +43,8 @@ export class GroupCommit<T> {
   private ackChain: Promise<void> = Promise.resolve();
 
   constructor(lastPosition: number, private readonly write: BatchWriter<T>,
-    private readonly onDurable: (lastPosition: number) => void, private readonly describe: string) {
+    private readonly onDurable: (lastPosition: number) => void, private readonly describe: string,
+    private readonly sizeOf: (item: T) => number = () => 0) {
     this.next = lastPosition + 1;
     this.durable = lastPosition;
   }
@@ -48,8 +55,10 @@ export class GroupCommit<T> {
   submit(items: T[]): Promise<number[]> {
     if (this.failure) return Promise.reject(this.failed());
     if (items.length === 0) return Promise.resolve([]);
+    let bytes = 0;
+    for (const item of items) bytes += this.sizeOf(item);
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, resolve, reject });
+      this.queue.push({ items, bytes, resolve, reject });
       this.schedule();
     });
   }
@@ -72,10 +81,12 @@ export class GroupCommit<T> {
     if (this.submitting || this.queue.length === 0 || this.failure) return;
     const batch: Pending<T>[] = [];
     let count = 0;
-    while (this.queue.length > 0 && (count === 0 || count + this.queue[0].items.length <= BATCH_TARGET)) {
+    let bytes = 0;
+    while (this.queue.length > 0 && (count === 0 || (count + this.queue[0].items.length <= BATCH_TARGET && bytes + this.queue[0].bytes <= BATCH_TARGET_BYTES))) {
       const p = this.queue.shift()!;
       batch.push(p);
       count += p.items.length;
+      bytes += p.bytes;
     }
     const first = this.next;
     const items = batch.length === 1 ? batch[0].items : batch.flatMap((p) => p.items);

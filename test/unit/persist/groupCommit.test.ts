@@ -1,7 +1,7 @@
 // The queue's ordering and failure rules, driven by a writer whose commits the test settles by hand.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GroupCommit, type BatchTicket } from '../../../src/persist/groupCommit.js';
+import { BATCH_TARGET_BYTES, GroupCommit, type BatchTicket } from '../../../src/persist/groupCommit.js';
 
 interface Step { first: number; items: string[]; commit: Deferred; flush: Deferred }
 interface Deferred { promise: Promise<void>; resolve(): void; reject(e: Error): void }
@@ -13,14 +13,14 @@ function deferred(): Deferred {
 }
 const turn = () => new Promise((r) => setImmediate(r));
 
-function harness(last = 0) {
+function harness(last = 0, sizeOf?: (item: string) => number) {
   const steps: Step[] = [];
   const durable: number[] = [];
   const gc = new GroupCommit<string>(last, (first, items): BatchTicket => {
     const step = { first, items, commit: deferred(), flush: deferred() };
     steps.push(step);
     return { committed: step.commit.promise, flushed: step.flush.promise };
-  }, (p) => durable.push(p), 'event log /tmp/x');
+  }, (p) => durable.push(p), 'event log /tmp/x', sizeOf);
   return { gc, steps, durable };
 }
 
@@ -49,6 +49,22 @@ test('one batch in flight; the next is submitted only after the commit, acks onl
   assert.equal(await c, [14]);
   assert.equal(durable, [13, 14]);
   assert.equal(gc.stats, { commits: 2, events: 4, largestBatch: 3 });
+});
+
+test('calls are batched up to about BATCH_TARGET_BYTES; one call is never split, however big', async () => {
+  const third = Math.floor(BATCH_TARGET_BYTES / 3);
+  const { gc, steps } = harness(0, (item) => item.length * third);
+  const all = [gc.submit(['a']), gc.submit(['b']), gc.submit(['c']), gc.submit(['d']), gc.submit(['eeeee'])];
+  await turn();
+  assert.equal(steps.map((s) => s.items), [['a', 'b', 'c']], 'three thirds fit, the fourth starts the next batch');
+  steps[0].commit.resolve();
+  await turn();
+  assert.equal(steps[1].items, ['d'], 'd and the five thirds of e do not fit together');
+  steps[1].commit.resolve();
+  await turn();
+  assert.equal(steps[2], { ...steps[2], first: 5, items: ['eeeee'] });
+  for (const s of steps) { s.commit.resolve(); s.flush.resolve(); }
+  assert.equal(await Promise.all(all), [[1], [2], [3], [4], [5]]);
 });
 
 test('a failed commit rejects its batch and everything queued, and stops the queue', async () => {
