@@ -3,10 +3,10 @@
 // since the last one (and the dirs that gained entries), then replaces checkpoint.json, then
 // carries out the removals it announced. A job's end compresses its output log and writes
 // done.json; the raw log is removed only after a checkpoint no longer needs it.
-import { closeSync, createReadStream, createWriteStream, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { encodeRecordHeader } from './logRecord.js';
 import { fsyncDir, writeAll, writeCheckpoint, writeFileDurably } from './persistCheckpoint.js';
 import { DONE_FILE, isSafeJobId, METRICS_FILE, OUTPUT_GZ, OUTPUT_LOG } from './persistLayout.js';
@@ -19,6 +19,8 @@ interface OpenJob { logFd?: number; metricsFd?: number; log: number; metrics: nu
 // Level 1: logs still shrink several times, and a 1 GiB log compresses in seconds, not tens of
 // seconds, so the checkpoint (which waits for it) does not fall far behind.
 const GZIP_LEVEL = 1;
+/** What the pipeline below writes for a job with no output, made once: most short jobs print nothing. */
+const EMPTY_GZ = gzipSync(Buffer.alloc(0), { level: GZIP_LEVEL });
 
 export class LogProjection {
   /** Last position applied to the files (not yet necessarily durable). */
@@ -112,7 +114,8 @@ export class LogProjection {
     const hasRaw = job.log > 0 || exists(raw);
     const gzTmp = join(jobDir, `${OUTPUT_GZ}.tmp`);
     // An empty source makes an empty-member gzip, so every ended job has the same files.
-    await pipeline(hasRaw ? createReadStream(raw) : emptyStream(), createGzip({ level: GZIP_LEVEL }), createWriteStream(gzTmp, { mode: 0o640 }));
+    if (hasRaw) await pipeline(createReadStream(raw), createGzip({ level: GZIP_LEVEL }), createWriteStream(gzTmp, { mode: 0o640 }));
+    else writeFileSync(gzTmp, EMPTY_GZ, { mode: 0o640 });
     const fd = openSync(gzTmp, 'r+');
     try { fsyncSync(fd); } finally { closeSync(fd); }
     renameSync(gzTmp, join(jobDir, OUTPUT_GZ));
@@ -196,4 +199,3 @@ function exists(file: string): boolean {
   try { statSync(file); return true; } catch { return false; }
 }
 
-async function* emptyStream(): AsyncGenerator<Buffer> { /* no bytes */ }
