@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { coalesce, tailJob } from './jobTail.js';
 import { SPOOL_MAGIC, SPOOL_START, SpoolReader } from './spool.js';
 import type { Observation } from './types.js';
+import { addCaptureGate } from '../persist/captureGate.js';
 
 const dirs: string[] = [];
 test.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -68,6 +69,29 @@ test('many reads in flight: output in spool order, bounded, and the exit only af
   assert.ok(outputs.every((o, i) => i === 0 || o.spoolEnd! > outputs[i - 1].spoolEnd!), 'spool ends rise');
   assert.ok(mostWaiting > 1 << 20, `reads overlap the log (at most ${mostWaiting} bytes waited)`);
   assert.ok(mostWaiting <= 17 << 20, `at most 16 MiB + one read wait per job (${mostWaiting} did)`);
+});
+
+test('a capture gate holds reads back; a tail waiting at it holds none of its own reads in flight', async () => {
+  // 8 MiB in 64 KiB records. The gate opens only while no read at all is in flight (a stand-in
+  // for a persist child whose window capture's own reads would fill): a tail that waited at it
+  // with its earlier reads still counted would wait for ever.
+  const dir = stateDir(128, 65536);
+  let closed = 0;
+  const removeGate = addCaptureGate((_bytes, captureInFlight) => {
+    if (captureInFlight === 0) return undefined;
+    closed++;
+    return new Promise((r) => setTimeout(r, 1));
+  });
+  let consumed = 0;
+  const emit = (o: Observation) => new Promise<void>((r) => setTimeout(() => { if (o.type === 'output') consumed += o.data.length; r(); }, 1));
+  try {
+    const tail = tailJob({ jobId: 'j', stateDir: dir, from: SPOOL_START, startedKnown: false, handle, emit });
+    await tail.finished;
+  } finally {
+    removeGate();
+  }
+  assert.is(consumed, 128 * 65536, 'all output came through the gate');
+  assert.ok(closed > 0, 'the gate was asked while reads were in flight');
 });
 
 test('the spool reader: one descriptor, torn records left for later, a close during a read is safe', async () => {

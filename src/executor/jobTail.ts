@@ -124,9 +124,13 @@ export function tailJob(opts: TailOptions): JobTail {
       for (;;) {
         while (inFlight.length > 0 && (mine + READ_BYTES > MAX_IN_FLIGHT_PER_JOB || inFlightAll + READ_BYTES > MAX_IN_FLIGHT_ALL)) await settleOldest();
         // The persist service may hold the read back until its child has taken more (captureGate.ts).
+        // This drain's own reads count against the gate until settled, and they need no gate to
+        // become durable: settle them before waiting, or two jobs each waiting with their reads
+        // still counted could keep the gate closed for good.
         const gate = captureWait(READ_BYTES, inFlightAll);
         if (gate) {
-          await gate;
+          if (inFlight.length > 0) await settleOldest();
+          else await gate;
           if (detached) return;
           continue;
         }

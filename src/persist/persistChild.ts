@@ -16,7 +16,7 @@ import { takeOverFromPredecessor } from './predecessor.js';
 import type { FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
 
 const CHECKPOINT_EVERY_MS = 100;
-const CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024;
+const CHECKPOINT_EVERY_BYTES = 2 * 1024 * 1024;
 const RETENTION_EVERY_MS = 60_000;
 const BACKOFF_FIRST_MS = 200;
 const BACKOFF_MAX_MS = 10_000;
@@ -29,6 +29,8 @@ let failures = 0;
 let failing = false;
 let work: Promise<void> = Promise.resolve();
 let checkpointTimer: NodeJS.Timeout | undefined;
+/** The pending checkpoint timer is the immediate one (enough bytes were written). */
+let checkpointSoon = false;
 let server: grpc.Server | undefined;
 let socket = '';
 
@@ -76,8 +78,14 @@ function fail(err: NodeJS.ErrnoException): void {
 }
 
 function scheduleCheckpoint(): void {
-  if (checkpointTimer || !projection) return;
+  if (!projection) return;
   const soon = projection.unsyncedBytes >= CHECKPOINT_EVERY_BYTES;
+  // A checkpoint due later is brought forward once enough is written: during a flood the daemon's
+  // capture waits for these checkpoints (captureGate.ts), and a 100 ms timer left running while
+  // megabytes arrived made every flood wait ~100 ms per window.
+  if (checkpointTimer && (checkpointSoon || !soon)) return;
+  clearTimeout(checkpointTimer);
+  checkpointSoon = soon;
   checkpointTimer = setTimeout(() => { checkpointTimer = undefined; enqueue(checkpoint); }, soon ? 0 : CHECKPOINT_EVERY_MS);
 }
 

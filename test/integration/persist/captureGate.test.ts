@@ -47,7 +47,7 @@ test('a flood is held to the persist child: the log stays within a window of its
   ended = true;
   await watch;
   assert.is(s.status, 'COMPLETED');
-  // Output events carry up to 64 KiB: the 32 MiB window is about 512 of them (plus a read of
+  // Output events carry up to 64 KiB: the 24 MiB window is about 384 of them (plus a read of
   // capture and a few lifecycle events). Without the gate the child fell ~1,500 positions behind.
   assert.ok(maxAhead <= 800, `the log ran ${maxAhead} positions ahead of the persist checkpoint`);
   await persisted(d);
