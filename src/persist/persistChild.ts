@@ -13,7 +13,9 @@ import { recover } from './persistRecovery.js';
 import { logsDir, socketPath } from './persistLayout.js';
 import { startHistoryServer } from './historyServer.js';
 import { takeOverFromPredecessor } from './predecessor.js';
-import type { FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
+import type { FeedEvent, FromPersistChild, PersistSettings, ToPersistChild, WireFeedEvent } from './persistProtocol.js';
+import { Socket } from 'node:net';
+import { FEED_PIPE_FD, FeedBytes } from './feedPipe.js';
 
 const CHECKPOINT_EVERY_MS = 100;
 const CHECKPOINT_EVERY_BYTES = 2 * 1024 * 1024;
@@ -35,6 +37,29 @@ let server: grpc.Server | undefined;
 let socket = '';
 
 const send = (m: FromPersistChild): void => { if (process.connected) process.send!(m); };
+
+// The output bytes of the feed, beside the IPC channel (feedPipe.ts).
+const feedBytes = new FeedBytes(new Socket({ fd: FEED_PIPE_FD, readable: true, writable: false }));
+const EMPTY = Buffer.alloc(0);
+
+/** The pipe's bytes for one message's output events (undefined when it has none). */
+function takeOutputBytes(events: WireFeedEvent[]): Promise<Buffer> | undefined {
+  let total = 0;
+  for (const e of events) if (e.k === 'out') total += e.len;
+  return total > 0 ? feedBytes.take(total) : undefined;
+}
+
+/** The message's events with each output event's bytes cut from `bytes`, in order. */
+function withOutputBytes(events: WireFeedEvent[], bytes: Buffer): FeedEvent[] {
+  let at = 0;
+  return events.map((e) => {
+    if (e.k !== 'out') return e;
+    const { len, ...rest } = e;
+    const data = bytes.subarray(at, at + len);
+    at += len;
+    return { ...rest, data };
+  });
+}
 
 /** Runs `task` after every earlier one, only while the epoch it was queued in is current. */
 function enqueue(task: () => void | Promise<void>): void {
@@ -123,13 +148,19 @@ async function onMessage(m: ToPersistChild): Promise<void> {
       setInterval(() => enqueue(retention), RETENTION_EVERY_MS).unref();
       start();
       break;
-    case 'events':
-      if (m.epoch !== epoch || failing) return;  // sent before a rewind: the daemon resends from the checkpoint
+    case 'events': {
+      // Taken now, in message order, even for a message that is dropped (feedPipe.ts).
+      const bytes = takeOutputBytes(m.events);
+      if (m.epoch !== epoch || failing) {  // sent before a rewind: the daemon resends from the checkpoint
+        bytes?.catch(() => undefined);
+        return;
+      }
       enqueue(async () => {
-        await projection!.apply(m.events, m.upTo);
+        await projection!.apply(withOutputBytes(m.events, bytes ? await bytes : EMPTY), m.upTo);
         scheduleCheckpoint();
       });
       break;
+    }
     case 'stop':
       clearTimeout(checkpointTimer);
       enqueue(checkpoint);

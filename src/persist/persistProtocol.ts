@@ -11,12 +11,18 @@ export type FeedEvent =
   | { k: 'finished'; p: number; jobId: string; at: number; status: string; exitCode: number }
   | { k: 'deleted'; p: number; jobId: string };
 
+/**
+ * A FeedEvent as it crosses the IPC channel: an output event names its length, and its bytes
+ * follow on the feed's data pipe, in message order (feedPipe.ts).
+ */
+export type WireFeedEvent = Exclude<FeedEvent, { k: 'out' }> | (Omit<Extract<FeedEvent, { k: 'out' }>, 'data'> & { len: number });
+
 export type PersistSettings = RetentionSettings;
 
 export type ToPersistChild =
   | { t: 'init'; dataDir: string; settings: PersistSettings }
   /** The events the files need among positions up to `upTo`, in log order (may be empty). */
-  | { t: 'events'; epoch: number; upTo: number; events: FeedEvent[] }
+  | { t: 'events'; epoch: number; upTo: number; events: WireFeedEvent[] }
   | { t: 'stop' };
 
 export type FromPersistChild =

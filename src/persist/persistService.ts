@@ -14,7 +14,9 @@ import type { EventStore, StoredEvent } from './eventStore.js';
 import { PersistFeed } from './persistFeed.js';
 import { HistoryClient, type HistoryAnswer } from './historyClient.js';
 import { logsDir } from './persistLayout.js';
-import type { FeedEvent, FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
+import type { FromPersistChild, PersistSettings, ToPersistChild, WireFeedEvent } from './persistProtocol.js';
+import { FEED_PIPE_FD, writeFeedBytes } from './feedPipe.js';
+import type { Writable } from 'node:stream';
 import { Supervisor, stopChild } from './supervisor.js';
 import { addCaptureGate } from './captureGate.js';
 
@@ -66,7 +68,10 @@ export class PersistService {
   private durable = 0;
   private socket: string | undefined;
   private readyWaiters: (() => void)[] = [];
-  private pending: FeedEvent[] = [];
+  private pending: WireFeedEvent[] = [];
+  /** The output bytes of `pending`, in order: they go on the data pipe (feedPipe.ts). */
+  private pendingData: Uint8Array[] = [];
+  private dataPipe: Writable | undefined;
   private pendingBytes = 0;
   private pendingUpTo = 0;
   private flushScheduled: false | 'now' | 'later' = false;
@@ -106,8 +111,12 @@ export class PersistService {
   get restarts(): number { return this.supervisor.restarts; }
 
   private spawn(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    const child = fork(CHILD_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(CHILD_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'] });
     this.child = child;
+    const pipe = child.stdio[FEED_PIPE_FD] as Writable;
+    this.dataPipe = pipe;
+    // EPIPE when the child dies mid-write: its exit restarts it with a new pipe.
+    pipe.on('error', (err) => this.o.log.debug({ err: err.message }, 'persist child data pipe error'));
     child.on('message', (m) => this.onMessage(m as FromPersistChild));
     // A send racing the child's exit fails with EPIPE; the exit handler restarts it.
     child.on('error', (err) => this.o.log.warn({ err: err.message }, 'persist child channel error'));
@@ -115,6 +124,7 @@ export class PersistService {
     return new Promise((resolve) => child.once('exit', (code, signal) => {
       this.rewind();
       this.child = undefined;
+      this.dataPipe = undefined;
       this.socket = undefined;
       resolve({ code, signal });
     }));
@@ -169,6 +179,7 @@ export class PersistService {
     this.sub = undefined;
     this.epoch = -1;
     this.pending = [];
+    this.pendingData = [];
     this.pendingBytes = 0;
     this.pendingUpTo = 0;
     this.inFlight = [];
@@ -237,12 +248,13 @@ export class PersistService {
     this.next = p + 1;
     const f = toFeed(p, e);
     if (f) {
-      this.pending.push(f);
-      this.pendingBytes += f.k === 'out' ? f.data.length : 64;
+      this.pending.push(f.event);
+      if (f.data) this.pendingData.push(f.data);
+      this.pendingBytes += f.data ? f.data.length : 64;
     }
     this.pendingUpTo = p;
     if (eager && (this.pending.length >= BATCH_EVENTS || this.pendingBytes >= BATCH_BYTES)) this.flush();
-    else this.scheduleFlush(f?.k === 'out');
+    else this.scheduleFlush(f?.event.k === 'out');
   }
 
   /** Output leaves on the next turn; a batch without any waits up to QUIET_FLUSH_MS. */
@@ -262,10 +274,16 @@ export class PersistService {
   private flush(): void {
     if (this.pendingUpTo === 0 || this.epoch < 0) return;
     if (this.inFlight.length === 0) this.lastProgress = Date.now();
-    this.send({ t: 'events', epoch: this.epoch, upTo: this.pendingUpTo, events: this.pending });
+    // The message and its bytes go together or not at all: the child takes each message's bytes
+    // from the pipe in message order.
+    if (this.child?.connected && this.dataPipe) {
+      this.send({ t: 'events', epoch: this.epoch, upTo: this.pendingUpTo, events: this.pending });
+      writeFeedBytes(this.dataPipe, this.pendingData);
+    }
     this.inFlight.push([this.pendingUpTo, this.pendingBytes]);
     this.inFlightBytes += this.pendingBytes;
     this.pending = [];
+    this.pendingData = [];
     this.pendingBytes = 0;
     this.pendingUpTo = 0;
   }
@@ -325,20 +343,22 @@ export class PersistService {
   }
 }
 
-/** The part of an event the files need, or undefined when they need none of it. */
-function toFeed(p: number, e: JobEvent): FeedEvent | undefined {
+/** The part of an event the files need (output bytes apart), or undefined when they need none of it. */
+function toFeed(p: number, e: JobEvent): { event: WireFeedEvent; data?: Uint8Array } | undefined {
   // By type string: JobMetricsSampled may be newer than this build's event union.
   const ev = e as { type: string; jobId?: string; at: number } & Record<string, unknown>;
   if (ev.jobId === undefined) return undefined;
   switch (ev.type) {
-    case 'JobOutputWritten':
-      return { k: 'out', p, jobId: ev.jobId, at: ev.at, stream: ev.stream === 'stderr' ? 'stderr' : 'stdout', data: ev.data as Uint8Array };
+    case 'JobOutputWritten': {
+      const data = ev.data as Uint8Array;
+      return { event: { k: 'out', p, jobId: ev.jobId, at: ev.at, stream: ev.stream === 'stderr' ? 'stderr' : 'stdout', len: data.length }, data };
+    }
     case 'JobMetricsSampled':
-      return { k: 'metrics', p, jobId: ev.jobId, at: ev.at, sample: (ev.sample ?? {}) as Record<string, unknown> };
+      return { event: { k: 'metrics', p, jobId: ev.jobId, at: ev.at, sample: (ev.sample ?? {}) as Record<string, unknown> } };
     case 'JobFinished':
-      return { k: 'finished', p, jobId: ev.jobId, at: ev.at, status: String(ev.status), exitCode: Number(ev.exitCode) };
+      return { event: { k: 'finished', p, jobId: ev.jobId, at: ev.at, status: String(ev.status), exitCode: Number(ev.exitCode) } };
     case 'JobDeleted':
-      return { k: 'deleted', p, jobId: ev.jobId };
+      return { event: { k: 'deleted', p, jobId: ev.jobId } };
     default:
       return undefined;
   }
