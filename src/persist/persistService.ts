@@ -26,8 +26,8 @@ const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url))
 // Output sent to the child and not yet checkpointed, plus capture's reads not yet in the log, stay
 // within this (captureGate.ts): the live path then always has room, and the log is re-read only
 // to catch up (start, rewind, a child that failed or stalled). 24 MiB with the child
-// checkpointing every 2 MiB: in 1 GiB floods on the 2-core VM, 16 MiB saved ~10 MiB more and lost
-// rate, 32 MiB took ~15 MiB more for no clear gain (single runs vary by ±20 %).
+// checkpointing every 2 MiB: in 1 GiB floods on the 2-core VM, 16 MiB saved ~10 MiB and lost
+// rate; 40 MiB took ~35 MiB more anonymous memory for the same rate (3 runs each).
 const WINDOW_BYTES = 24 * 1024 * 1024;
 /** Room kept in the window for events capture does not count (lifecycle, metrics). */
 const WINDOW_SLACK = 1024 * 1024;
