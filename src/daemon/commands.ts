@@ -25,6 +25,7 @@ export class CommandHandler {
    */
   private readonly durable = new Map<number, JobEvent>();
   private readonly listeners: EventListener[] = [];
+  private readonly appendingListeners: ((events: JobEvent[]) => void)[] = [];
 
   constructor(private readonly store: EventStore<JobEvent>, readonly table: JobTable) {}
 
@@ -35,6 +36,15 @@ export class CommandHandler {
       const i = this.listeners.indexOf(listener);
       if (i >= 0) this.listeners.splice(i, 1);
     };
+  }
+
+  /**
+   * Called with each batch of decided events while it is being written, not yet durable (and
+   * perhaps never): only for preparing work that is undone if it never is (a launch's cgroup).
+   * Nothing a caller or another reader sees may come from here (invariant 2).
+   */
+  onAppending(listener: (events: JobEvent[]) => void): void {
+    this.appendingListeners.push(listener);
   }
 
   /** Resolves with the job (from the durable table) once `done` holds for it, or after timeoutMs. */
@@ -78,7 +88,11 @@ export class CommandHandler {
     }
     let positions: number[];
     try {
-      positions = await this.store.append(events);
+      const appended = this.store.append(events);
+      // after the group commit's own turn (it submits the batch to lmdb-js's writer thread), so
+      // the listeners' work runs beside the commit and its fsync rather than before them
+      if (this.appendingListeners.length > 0) setImmediate(() => { for (const l of this.appendingListeners) l(events); });
+      positions = await appended;
     } finally {
       // Durable or failed, these events are no longer in flight: durable ones are in `table`
       // after catchUp below; failed ones were never written, so the overlay forgets them.

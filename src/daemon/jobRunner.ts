@@ -46,6 +46,21 @@ export class JobRunner {
     this.now = opts.now ?? Date.now;
     executor.onObservation((o) => this.observe(o));
     commands.onEvent((e) => this.react(e));
+    commands.onAppending((events) => this.prepare(events));
+  }
+
+  /**
+   * A submission that will launch at once gets its state dir and cgroup made while its event is
+   * being fsynced, so the launch after it only starts the supervisor. Undone if the job ends
+   * before its launch (react); after a crash, the orphan sweep at start removes the cgroup.
+   */
+  private prepare(events: JobEvent[]): void {
+    const limit = this.opts.maxConcurrentJobs;
+    for (const e of events) {
+      if (e.type !== 'JobSubmitted' || e.scheduledAt !== undefined) continue;
+      if (limit !== 0 && this.active.size + this.queue.length >= limit) continue;  // it will wait: nothing to hurry
+      this.executor.prepare?.(e.jobId, this.files.jobDir(e.jobId), this.limitsOf(e));
+    }
   }
 
   /**
@@ -98,6 +113,7 @@ export class JobRunner {
           this.forgetFiles(event.jobId);
         }
         this.clearTimer(event.jobId);
+        this.executor.discard?.(event.jobId);  // ended before its launch (a cancel, a start failure)
         this.release(event.jobId);
         break;
       case 'JobDeleted':
@@ -202,7 +218,7 @@ export class JobRunner {
     }
   }
 
-  private limitsOf({ spec }: Job): JobLimits {
+  private limitsOf({ spec }: Pick<Job, 'spec'>): JobLimits {
     return { cpuPercent: spec.maxCpu, cpuCores: spec.cpuCores, memoryMb: spec.maxMemory, ioBps: spec.maxIoBps, pidsMax: this.opts.pidsMax };
   }
 

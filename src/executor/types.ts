@@ -130,6 +130,14 @@ export type StopSignal = 'SIGTERM' | 'SIGKILL';
 export interface Executor {
   /** Never throws for job-level failures (those come as startFailed); throws on a reused jobId. */
   launch(spec: LaunchSpec): void;
+  /**
+   * Makes what a launch of `jobId` will need (its state dir, its cgroup with `limits`) ahead of it,
+   * while the caller waits for something else (the submission's fsync); the launch then takes
+   * them. Never throws: a failure here is met again, and reported, by the launch.
+   */
+  prepare?(jobId: string, stateDir: string, limits: JobLimits | undefined): void;
+  /** Gives up what prepare made for a job that will not be launched after all. */
+  discard?(jobId: string): void;
   /** Signals every process of the job; false if the job is not running. */
   signal(jobId: string, sig: StopSignal): boolean;
   /** SIGTERM the whole job, wait graceMs, then SIGKILL what is left; resolves once it has exited. */
