@@ -11,7 +11,7 @@ import type { JobEvent } from './events/jobEvents.js';
 import { upcastJobEvent } from './events/upcasters.js';
 import { EventStore, type StoredEvent } from './persist/eventStore.js';
 import { JobTable, type JobTableSnapshot } from './projections/jobTable.js';
-import { checkStateDir, createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS, SPOOL_START } from './executor/index.js';
+import { addCaptureGate, checkStateDir, createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS, SPOOL_START } from './executor/index.js';
 import { isFinal } from './events/job.js';
 import { CommandHandler } from './daemon/commands.js';
 import { JobFiles } from './daemon/jobFiles.js';
@@ -121,6 +121,8 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     // under DATA_DIR/logs and answers history queries from them (docs/decisions/0014).
     const persist = PersistService.start({ store, settings: config.persist, dataDir, log, onEvent: (l) => commands.onEvent(l) });
     undo.push(() => persist.close());
+    // Capture reads ahead only as far as the persist child keeps up (docs/decisions/0023).
+    undo.push(addCaptureGate((bytes, inFlight) => persist.captureGate(bytes, inFlight)));
     // 3d. Output the persist service holds durably is compacted out of the log in the background,
     // so the log stays bounded (docs/decisions/0013); storage.compactInterval 0 turns it off.
     const compactor = config.storage.compactIntervalMs > 0 ? new OutputCompactor({

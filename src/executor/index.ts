@@ -7,3 +7,4 @@ export { defaultLauncherPath } from './launcherPath.js';
 export { CorruptStateError } from './supervisorFiles.js';
 export { checkStateDir } from './stateDirCheck.js';
 export { SPOOL_FILE, SPOOL_START } from './spool.js';
+export { addCaptureGate, type CaptureGate } from './captureGate.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { coalesce, tailJob } from './jobTail.js';
 import { SPOOL_MAGIC, SPOOL_START, SpoolReader } from './spool.js';
 import type { Observation } from './types.js';
-import { addCaptureGate } from '../persist/captureGate.js';
+import { addCaptureGate } from './captureGate.js';
 
 const dirs: string[] = [];
 test.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });

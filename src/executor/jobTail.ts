@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { SpoolReader, SPOOL_FILE, type SpoolRecord } from './spool.js';
 import { readSupervisorStatus, STATUS_FILE, type SupervisorStatus } from './supervisorFiles.js';
 import { signalName } from './launcherProtocol.js';
-import { captureWait } from '../persist/captureGate.js';
+import { captureWait } from './captureGate.js';
 import type { Observation } from './types.js';
 
 /** What the tail needs to know about the supervisor process itself. */

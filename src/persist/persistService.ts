@@ -4,7 +4,7 @@
 // checkpoint; the daemon only reads the log, strips each event to what the files need, and sends
 // batches. The subscription runs at most a window ahead of the child's checkpoint, so a stuck
 // child (a full disk) stalls this feed only: jobs and the API never wait for it. Capture waits
-// for a healthy child that is a window behind (captureGate.ts, docs/decisions/0023), so a flood of
+// for a healthy child that is a window behind (src/executor/captureGate.ts, docs/decisions/0023), so a flood of
 // output goes at the pace of both stores and the feed never has to re-read the log.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,13 +18,12 @@ import type { FromPersistChild, PersistSettings, ToPersistChild, WireFeedEvent }
 import { FEED_PIPE_FD, writeFeedBytes } from './feedPipe.js';
 import type { Writable } from 'node:stream';
 import { Supervisor, stopChild } from './supervisor.js';
-import { addCaptureGate } from './captureGate.js';
 
 export type { PersistSettings } from './persistProtocol.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url));
 // Output sent to the child and not yet checkpointed, plus capture's reads not yet in the log, stay
-// within this (captureGate.ts): the live path then always has room, and the log is re-read only
+// within this (src/executor/captureGate.ts): the live path then always has room, and the log is re-read only
 // to catch up (start, rewind, a child that failed or stalled). 24 MiB with the child
 // checkpointing every 2 MiB: in 1 GiB floods on the 2-core VM, 16 MiB saved ~10 MiB and lost
 // rate; 40 MiB took ~35 MiB more anonymous memory for the same rate (3 runs each).
@@ -84,7 +83,6 @@ export class PersistService {
   private gateTimer: NodeJS.Timeout | undefined;
   /** When the child last checkpointed, or last got output to do after having none (Date.now()). */
   private lastProgress = 0;
-  private readonly removeGate: () => void;
   private diskFull = false;
   private lastError: string | undefined;
   private lastFailureLog = 0;
@@ -94,7 +92,6 @@ export class PersistService {
     this.client = new HistoryClient((ms) => this.whenReady(ms));
     this.history = { read: (j, f) => this.client.read(j, f), readMetrics: (j, f) => this.client.readMetrics(j, f) };
     this.offEvent = o.onEvent?.((e) => this.onLive(e));
-    this.removeGate = addCaptureGate((bytes, captureInFlight) => this.captureGate(bytes, captureInFlight));
   }
 
   static start(o: PersistServiceOptions): PersistService {
@@ -215,11 +212,12 @@ export class PersistService {
   }
 
   /**
-   * Capture's gate (captureGate.ts): closed while the child takes events live, is healthy, and
-   * what it has outstanding plus what capture has read ahead would not leave room in the window.
-   * Open whenever the log is the buffer anyway (no child, a failure, a catch-up, a stall).
+   * Capture's gate (src/executor/captureGate.ts; the daemon adds it there): closed while the
+   * child takes events live, is healthy, and what it has outstanding plus what capture has read
+   * ahead would not leave room in the window. Open whenever the log is the buffer anyway (no
+   * child, a failure, a catch-up, a stall, a closed service).
    */
-  private captureGate(bytes: number, captureInFlight: number): Promise<void> | undefined {
+  captureGate(bytes: number, captureInFlight: number): Promise<void> | undefined {
     if (!this.offEvent || this.epoch < 0 || this.sub || this.lastError !== undefined) return undefined;
     if (this.inFlightBytes + this.pendingBytes + captureInFlight + bytes <= WINDOW_BYTES - WINDOW_SLACK) return undefined;
     if (this.inFlightBytes > 0 && Date.now() - this.lastProgress > STALL_MS) return undefined;
@@ -331,7 +329,6 @@ export class PersistService {
   /** Stops the feed, lets the child checkpoint what it has, then stops it. */
   async close(): Promise<void> {
     this.offEvent?.();
-    this.removeGate();
     clearTimeout(this.gateTimer);
     this.gateTimer = undefined;
     this.wakeGate();

@@ -1,4 +1,4 @@
-// Backpressure from the persist service to output capture (docs/decisions/0021).
+// Backpressure from the persist service to output capture (docs/decisions/0023).
 //
 // Capture (src/executor/jobTail.ts) reads a job's spool ahead of the log within its own bounds;
 // the persist service then takes each output event from the daemon's append hook and sends it to
@@ -13,8 +13,8 @@
 // open, so jobs keep running while the persist dir is full, as before.
 //
 // Process-wide (like capture's own in-flight total): the executor reaches it without knowing the
-// persist service. Several daemons in one process (tests) each add their own gate; capture waits
-// while any of them is closed.
+// persist service, whose gate the daemon adds (src/daemon.ts). Several daemons in one process
+// (tests) each add their own gate; capture waits while any of them is closed.
 
 /**
  * Answers whether capture may read `bytes` more now, with `captureInFlight` bytes already read
