@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "usage: joblet-launcher [--status-fd N] [--workdir DIR] [--hostname NAME] [--cgroup DIR]... "
-    "[--network none|host [--netns-fd N]] [--root DIR --work-size BYTES --tmp-size BYTES [--ro-bind PATH]... "
+    "[--network none|host [--netns-fd N]] [--hold-fd N] [--root DIR --work-size BYTES --tmp-size BYTES [--ro-bind PATH]... "
     "[--uploads DIR]] [--uid N --gid N] [--seccomp default|strict|off] [--state-dir DIR [--max-output BYTES]] "
     "-- COMMAND [ARGS...]";
 
@@ -54,7 +54,7 @@ static const char *normalized_absolute(const char *opt, const char *p) {
 }
 
 void parse_args(int argc, char **argv, struct launch_opts *o) {
-  *o = (struct launch_opts){.status_fd = -1, .netns_fd = -1, .uid = -1, .gid = -1, .max_output = ~0ULL};
+  *o = (struct launch_opts){.status_fd = -1, .netns_fd = -1, .hold_fd = -1, .uid = -1, .gid = -1, .max_output = ~0ULL};
   int max_output_set = 0;
   /* each list entry takes two arguments, so argc bounds the number of entries */
   o->cgroups = calloc((size_t)argc, sizeof *o->cgroups);
@@ -83,6 +83,11 @@ void parse_args(int argc, char **argv, struct launch_opts *o) {
       if (fd < 3) usage_error(opt, "must be >= 3");
       if (fcntl((int)fd, F_GETFD) < 0) usage_error(opt, "is not an open file descriptor");
       o->netns_fd = (int)fd;
+    } else if (strcmp(opt, "--hold-fd") == 0) {
+      long fd = (long)number(opt, v, 1 << 20);
+      if (fd < 3) usage_error(opt, "must be >= 3");
+      if (fcntl((int)fd, F_GETFD) < 0) usage_error(opt, "is not an open file descriptor");
+      o->hold_fd = (int)fd;
     } else if (strcmp(opt, "--root") == 0) o->root = normalized_absolute(opt, v);
     else if (strcmp(opt, "--ro-bind") == 0) o->ro_binds[o->n_ro_binds++] = normalized_absolute(opt, v);
     else if (strcmp(opt, "--uploads") == 0) o->uploads = v;

@@ -87,6 +87,20 @@ void run_init(const struct launch_opts *o, int sync_fd, int exit_fd, const sigse
    *    job cannot reach our binary through /proc/1/exe (the runc CVE-2019-5736 class) */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno(sync_fd, "prctl PR_SET_DUMPABLE 0", errno);
 
+  /* 7b. held (--hold-fd): everything is set up; the job itself starts only once the daemon says
+   *     so, after the submission is durable (one byte); a closed pipe means it never will be */
+  if (o->hold_fd >= 0) {
+    char go;
+    ssize_t n;
+    do n = read(o->hold_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    close(o->hold_fd);
+    if (n != 1) {
+      failf(&f, n < 0 ? errno : ECANCELED, "the daemon gave the launch up (its submission was never durable)", "wait for the release (--hold-fd)");
+      die(sync_fd, &f);
+    }
+  }
+
   /* 8. the job; from here the launcher learns the outcome from the job itself */
   pid_t job = fork();
   if (job < 0) die_errno(sync_fd, "fork job", errno);

@@ -110,6 +110,7 @@ int main(int argc, char **argv) {
   close(exitp[1]);
   if (cgroup_fd >= 0) close(cgroup_fd);
   if (o.netns_fd >= 0) close(o.netns_fd); /* init holds it now; the namespace lives with the job */
+  if (o.hold_fd >= 0) close(o.hold_fd);   /* init waits on it; ours would keep the pipe from closing */
   if (spool.fd >= 0) spool_parent_fds(&spool);
 
   /* 5. supervise: startup messages, output, signals to forward, init's exit. While a spool

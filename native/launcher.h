@@ -44,6 +44,7 @@ struct launch_opts {
   int cgroup_v2_joined; /* init was cloned into it (clone3 CLONE_INTO_CGROUP) */
   int new_net;          /* --network none: a new net ns with only lo, up */
   int netns_fd;         /* --netns-fd: that new net ns, made ahead by the spawner (lo up); -1: init makes it */
+  int hold_fd;          /* --hold-fd: init waits for one byte here before it starts the job; EOF: gives up */
   /* --root and what builds the job root (mounts.c, devfs.c, procfs.c, uploads.c) */
   const char *root;     /* NULL: no new root, only a fresh /proc over the host's */
   const char **ro_binds;

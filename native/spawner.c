@@ -12,6 +12,10 @@
  *              'N' the same as 'S', and the child gets a network namespace of its own (lo up) as
  *                  fd 3, for the launcher's --netns-fd 3: from a pool made while we are idle
  *                  (netns_pool.c), so the namespace's creation is not part of the launch
+ *              'H', 'M' the same as 'S', 'N', and the child also gets the read end of a pipe as
+ *                  fd 4 (the launcher's --hold-fd 4): it sets the job up, then waits for one byte
+ *              'G' u32 pid: release that child (one byte on its hold pipe); 'D' u32 pid: give it
+ *                  up (the pipe closes without a byte: the launcher ends without running the job)
  *              'K' u32 pid u32 signal: kill(2) one of our children that we have not reaped yet
  *   replies  one line each:
  *              `spawned <pid>` or `refused <errno>`, one per 'S', in request order
@@ -41,13 +45,16 @@
 
 #define MAX_FRAME (64u << 20) /* far above ARG_MAX: a frame this big is a broken daemon */
 #define STDERR_KEEP 4096
-/* where an 'N' child finds its network namespace; we keep /dev/null there, so no pipe of ours is */
+/* where an 'N' child finds its network namespace and an 'H' child its hold pipe; we keep
+ * /dev/null on both, so no pipe of ours can be there when a child takes them */
 #define NETNS_FD 3
+#define HOLD_FD 4
 
 struct child {
   pid_t pid;
   int exec_fd; /* close-on-exec pipe: EOF means exec succeeded, 4 bytes are its errno */
   int err_fd;  /* the child's stderr, read when it ends */
+  int hold_fd; /* write end of its hold pipe until 'G' or 'D'; -1 when none */
 };
 
 static struct child *children;
@@ -76,7 +83,7 @@ static struct child *find(pid_t pid) {
 }
 
 /* In the child, between fork and exec: what a detached spawn gives a process, nothing more. */
-__attribute__((noreturn)) static void exec_child(char **argv, char **envp, int err_w, int exec_w, int netns_fd) {
+__attribute__((noreturn)) static void exec_child(char **argv, char **envp, int err_w, int exec_w, int netns_fd, int hold_r) {
   setsid();
   sigset_t none;
   sigemptyset(&none);
@@ -85,17 +92,19 @@ __attribute__((noreturn)) static void exec_child(char **argv, char **envp, int e
   dup2(null_fd, STDIN_FILENO);
   dup2(null_fd, STDOUT_FILENO);
   dup2(err_w, STDERR_FILENO);
-  if (netns_fd >= 0) dup2(netns_fd, NETNS_FD); /* over our /dev/null, and without close-on-exec */
   /* every other fd (the daemon's sockets, other children's pipes) closes at exec; exec_w too,
    * which is how we learn that exec succeeded */
-  close_range(netns_fd >= 0 ? NETNS_FD + 1 : NETNS_FD, ~0U, CLOSE_RANGE_CLOEXEC);
+  close_range(NETNS_FD, ~0U, CLOSE_RANGE_CLOEXEC);
+  /* over our /dev/null, and without close-on-exec (dup2 clears it on the copy) */
+  if (netns_fd >= 0) dup2(netns_fd, NETNS_FD);
+  if (hold_r >= 0) dup2(hold_r, HOLD_FD);
   execve(argv[0], argv, envp);
   int err = errno;
   if (write(exec_w, &err, sizeof err) < 0) { /* nothing left to tell it with */ }
   _exit(127);
 }
 
-static void spawn_one(const char *body, uint32_t len, int with_netns) {
+static void spawn_one(const char *body, uint32_t len, int with_netns, int held) {
   uint32_t argc, envc;
   if (len < 8) die("request", EPROTO);
   memcpy(&argc, body, 4);
@@ -111,7 +120,7 @@ static void spawn_one(const char *body, uint32_t len, int with_netns) {
     p = nul + 1;
   }
   char line[64];
-  int err_p[2], exec_p[2], netns_fd = -1;
+  int err_p[2], exec_p[2], hold_p[2] = {-1, -1}, netns_fd = -1;
   if (with_netns) {
     int err = netns_pool_take(&netns_fd);
     if (err) {
@@ -119,6 +128,7 @@ static void spawn_one(const char *body, uint32_t len, int with_netns) {
       goto refused;
     }
   }
+  if (held && pipe2(hold_p, O_CLOEXEC) < 0) goto refused;
   if (pipe2(err_p, O_CLOEXEC) < 0) goto refused;
   if (pipe2(exec_p, O_CLOEXEC) < 0) {
     close(err_p[0]);
@@ -127,11 +137,15 @@ static void spawn_one(const char *body, uint32_t len, int with_netns) {
   }
   fcntl(err_p[0], F_SETFL, O_NONBLOCK); /* our end only: the child writes blocking */
   pid_t pid = fork();
-  if (pid == 0) exec_child(ptrs, ptrs + argc + 1, err_p[1], exec_p[1], netns_fd);
+  if (pid == 0) exec_child(ptrs, ptrs + argc + 1, err_p[1], exec_p[1], netns_fd, hold_p[0]);
   int fork_err = errno;
   if (netns_fd >= 0) { /* the child's now, or nobody's: never handed out twice */
     close(netns_fd);
     netns_fd = -1;
+  }
+  if (hold_p[0] >= 0) {
+    close(hold_p[0]);
+    hold_p[0] = -1;
   }
   close(err_p[1]);
   close(exec_p[1]);
@@ -141,17 +155,20 @@ static void spawn_one(const char *body, uint32_t len, int with_netns) {
     errno = fork_err;
     goto refused;
   }
+  if (hold_p[1] >= 0) fcntl(hold_p[1], F_SETFL, O_NONBLOCK); /* one byte into an empty pipe never blocks; be sure */
   if (n_children == cap_children) {
     cap_children = cap_children ? cap_children * 2 : 64;
     children = realloc(children, cap_children * sizeof *children);
     if (!children) die("realloc", errno);
   }
-  children[n_children++] = (struct child){.pid = pid, .exec_fd = exec_p[0], .err_fd = err_p[0]};
+  children[n_children++] = (struct child){.pid = pid, .exec_fd = exec_p[0], .err_fd = err_p[0], .hold_fd = hold_p[1]};
   free(ptrs);
   write_all(line, (size_t)snprintf(line, sizeof line, "spawned %d\n", (int)pid));
   return;
 refused:
   if (netns_fd >= 0) close(netns_fd);
+  if (hold_p[0] >= 0) close(hold_p[0]);
+  if (hold_p[1] >= 0) close(hold_p[1]);
   free(ptrs);
   write_all(line, (size_t)snprintf(line, sizeof line, "refused %d\n", errno));
 }
@@ -165,6 +182,18 @@ static void kill_one(const char *body, uint32_t len) {
   if (find((pid_t)pid)) kill((pid_t)pid, (int)sig);
 }
 
+/* 'G' and 'D': one byte (go) or none (give up) on a held child's pipe, which then closes. */
+static void release_one(const char *body, uint32_t len, int go) {
+  uint32_t pid;
+  if (len != 4) die("request", EPROTO);
+  memcpy(&pid, body, 4);
+  struct child *c = find((pid_t)pid);
+  if (!c || c->hold_fd < 0) return; /* ended already, or never held */
+  if (go && write(c->hold_fd, "g", 1) < 0) { /* its reader is gone: its exit is on the way */ }
+  close(c->hold_fd);
+  c->hold_fd = -1;
+}
+
 /* A child ended: its exec result and stderr are already in the pipes, since it wrote them before exiting. */
 static void report_exit(pid_t pid, int status) {
   struct child *c = find(pid);
@@ -176,6 +205,7 @@ static void report_exit(pid_t pid, int status) {
   if (n < 0) n = 0;
   close(c->exec_fd);
   close(c->err_fd);
+  if (c->hold_fd >= 0) close(c->hold_fd);
   *c = children[--n_children];
 
   static const char hex[] = "0123456789abcdef";
@@ -206,11 +236,12 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0) die("open /dev/null", errno);
-  if (null_fd != NETNS_FD) { /* fd 3 must be ours, so no pipe can be there when a child takes it */
+  if (null_fd != NETNS_FD) { /* fds 3 and 4 must be ours, so no pipe can be there when a child takes them */
     if (dup3(null_fd, NETNS_FD, O_CLOEXEC) < 0) die("dup3 /dev/null", errno);
     close(null_fd);
     null_fd = NETNS_FD;
   }
+  if (dup3(null_fd, HOLD_FD, O_CLOEXEC) < 0) die("dup3 /dev/null", errno);
   netns_pool_init(); /* on failure the pool stays empty; an 'N' request then says why */
   sigset_t chld;
   sigemptyset(&chld);
@@ -264,7 +295,9 @@ int main(int argc, char **argv) {
         break;
       }
       const char *body = buf + off + 4;
-      if (body[0] == 'S' || body[0] == 'N') spawn_one(body + 1, len - 1, body[0] == 'N');
+      if (body[0] == 'S' || body[0] == 'N' || body[0] == 'H' || body[0] == 'M')
+        spawn_one(body + 1, len - 1, body[0] == 'N' || body[0] == 'M', body[0] == 'H' || body[0] == 'M');
+      else if (body[0] == 'G' || body[0] == 'D') release_one(body + 1, len - 1, body[0] == 'G');
       else if (body[0] == 'K') kill_one(body + 1, len - 1);
       else die("request type", EPROTO);
       off += 4 + len;

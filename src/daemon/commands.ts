@@ -25,7 +25,7 @@ export class CommandHandler {
    */
   private readonly durable = new Map<number, JobEvent>();
   private readonly listeners: EventListener[] = [];
-  private readonly appendingListeners: ((events: JobEvent[]) => void)[] = [];
+  private readonly appendingListeners: ((events: JobEvent[], appended: Promise<unknown>) => void)[] = [];
 
   constructor(private readonly store: EventStore<JobEvent>, readonly table: JobTable) {}
 
@@ -40,10 +40,11 @@ export class CommandHandler {
 
   /**
    * Called with each batch of decided events while it is being written, not yet durable (and
-   * perhaps never): only for preparing work that is undone if it never is (a launch's cgroup).
-   * Nothing a caller or another reader sees may come from here (invariant 2).
+   * perhaps never: `appended` rejects then): only for preparing work that is undone if it never
+   * is (a held launch, decision 0022). Nothing a caller or another reader sees may come from
+   * here (invariant 2).
    */
-  onAppending(listener: (events: JobEvent[]) => void): void {
+  onAppending(listener: (events: JobEvent[], appended: Promise<unknown>) => void): void {
     this.appendingListeners.push(listener);
   }
 
@@ -91,7 +92,7 @@ export class CommandHandler {
       const appended = this.store.append(events);
       // after the group commit's own turn (it submits the batch to lmdb-js's writer thread), so
       // the listeners' work runs beside the commit and its fsync rather than before them
-      if (this.appendingListeners.length > 0) setImmediate(() => { for (const l of this.appendingListeners) l(events); });
+      if (this.appendingListeners.length > 0) setImmediate(() => { for (const l of this.appendingListeners) l(events, appended); });
       positions = await appended;
     } finally {
       // Durable or failed, these events are no longer in flight: durable ones are in `table`

@@ -34,6 +34,8 @@ export class JobRunner {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly queue: string[] = [];
   private readonly active = new Set<string>();
+  /** launched held at their submission's append, until it is durable (decision 0022) */
+  private readonly held = new Set<string>();
   private readonly now: () => number;
 
   constructor(
@@ -46,20 +48,27 @@ export class JobRunner {
     this.now = opts.now ?? Date.now;
     executor.onObservation((o) => this.observe(o));
     commands.onEvent((e) => this.react(e));
-    commands.onAppending((events) => this.prepare(events));
+    commands.onAppending((events, appended) => this.launchHeld(events, appended));
   }
 
   /**
-   * A submission that will launch at once gets its state dir and cgroup made while its event is
-   * being fsynced, so the launch after it only starts the supervisor. Undone if the job ends
-   * before its launch (react); after a crash, the orphan sweep at start removes the cgroup.
+   * A submission that will launch at once is launched *held* while its event is being fsynced:
+   * supervisor, cgroup, namespaces and root are set up beside the fsync, and the job itself runs
+   * only when the event is durable (react releases it) or never, if the write fails (decision 0022).
    */
-  private prepare(events: JobEvent[]): void {
+  private launchHeld(events: JobEvent[], appended: Promise<unknown>): void {
     const limit = this.opts.maxConcurrentJobs;
     for (const e of events) {
       if (e.type !== 'JobSubmitted' || e.scheduledAt !== undefined) continue;
-      if (limit !== 0 && this.active.size + this.queue.length >= limit) continue;  // it will wait: nothing to hurry
-      this.executor.prepare?.(e.jobId, this.files.jobDir(e.jobId), this.limitsOf(e));
+      if (limit !== 0 && this.active.size >= limit) continue;  // it will wait in the queue
+      this.held.add(e.jobId);
+      this.active.add(e.jobId);
+      void this.launch(e.jobId, true);
+      appended.catch(() => {
+        if (!this.held.delete(e.jobId)) return;
+        this.executor.release?.(e.jobId, false);
+        this.release(e.jobId);
+      });
     }
   }
 
@@ -96,6 +105,11 @@ export class JobRunner {
   private react({ event }: StoredEvent<JobEvent>): void {
     switch (event.type) {
       case 'JobSubmitted':
+        if (this.held.delete(event.jobId)) {
+          // a held launch that did not get as far as a supervisor (refused) is queued like any other
+          if (this.executor.running().includes(event.jobId)) { this.executor.release?.(event.jobId, true); break; }
+          this.active.delete(event.jobId);
+        }
         if (event.scheduledAt !== undefined) this.armSchedule(event.jobId, event.scheduledAt);
         else this.enqueue(event.jobId);
         break;
@@ -113,7 +127,6 @@ export class JobRunner {
           this.forgetFiles(event.jobId);
         }
         this.clearTimer(event.jobId);
-        this.executor.discard?.(event.jobId);  // ended before its launch (a cancel, a start failure)
         this.release(event.jobId);
         break;
       case 'JobDeleted':
@@ -185,7 +198,7 @@ export class JobRunner {
     if (this.active.delete(jobId)) this.pump();
   }
 
-  private async launch(jobId: string): Promise<void> {
+  private async launch(jobId: string, held = false): Promise<void> {
     const ok = await this.safely(jobId, () => this.commands.handle({ type: 'LaunchJob', jobId, at: this.now() }));
     const job = this.commands.current(jobId);
     if (!ok || !job || job.status !== 'INITIALIZING') return this.release(jobId);
@@ -206,6 +219,7 @@ export class JobRunner {
         network: spec.network === 'host' ? 'host' : 'none',
       },
       limits: this.limitsOf(job),
+      ...(held ? { held } : {}),
     });
   }
 

@@ -27,6 +27,7 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
   let inner: JobProcess | undefined;
   let cg: JobCgroup | undefined;
   let stopRequested: number | undefined;  // grace ms of a terminate() that came before the launch
+  let releaseRequested: boolean | undefined;  // a release() that came before the launch
   let detached = false;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => { resolveFinished = r; });
@@ -67,6 +68,7 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
       }, OOM_POLL_MS);
       oomTimer.unref();
     }
+    if (releaseRequested !== undefined) inner.release(releaseRequested);
     if (stopRequested !== undefined) void terminate(stopRequested);
   }, (err: Error) => void finish({ type: 'startFailed', jobId, reason: `create cgroup: ${err.message}`, at: Date.now() }));
 
@@ -87,5 +89,6 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
     sampling?.sampler.untrack(jobId);
     inner?.detach();
   };
-  return { jobId, signal, terminate, detach, finished };
+  const release = (go: boolean) => { if (inner) inner.release(go); else releaseRequested ??= go; };
+  return { jobId, signal, terminate, detach, release, finished };
 }

@@ -6,7 +6,7 @@ import { KILL_CONTROL_SIGNAL, launcherArgs, signalNumber } from './launcherProto
 import { tailJob, type JobTail, type SupervisorHandle } from './jobTail.js';
 import { supervisorAlive, type SupervisorId } from './supervisorFiles.js';
 import { SPOOL_START } from './spool.js';
-import { NETNS_FD, type Spawner } from './spawner.js';
+import { HOLD_FD, NETNS_FD, type Spawner } from './spawner.js';
 import type { LaunchSpec, Observation, StopSignal } from './types.js';
 
 /** How long a launcher gets to act on the kill control signal before it is SIGKILLed itself. */
@@ -19,6 +19,8 @@ export interface JobProcess {
   terminate(graceMs: number): Promise<void>;
   /** stops watching the job; it keeps running under its supervisor */
   detach(): void;
+  /** a held launch: run the job (go) or give it up; nothing for any other */
+  release(go: boolean): void;
   /** resolves after the last observation of the job was emitted */
   readonly finished: Promise<void>;
 }
@@ -31,7 +33,8 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
   // own errors from before its state dir was open, the only ones its status file cannot hold
   // network=none: a namespace the spawner made while idle, so its creation is off the launch
   const ownNetns = spec.isolation?.network === 'none';
-  const sup = spawner.spawn([launcherPath, ...launcherArgs(spec, ownNetns ? { netnsFd: NETNS_FD } : {})], spec.env, { ownNetns });
+  const held = spec.held === true;
+  const sup = spawner.spawn([launcherPath, ...launcherArgs(spec, { ...(ownNetns ? { netnsFd: NETNS_FD } : {}), ...(held ? { holdFd: HOLD_FD } : {}) })], spec.env, { ownNetns, held });
   const handle: SupervisorHandle = {
     alive: () => sup.alive(),
     vanished(jobStarted): Observation {
@@ -51,7 +54,7 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
     onWake: (wake) => sup.onEnd(wake),
   };
   const tail = tailJob({ jobId, stateDir: spec.stateDir, from: SPOOL_START, startedKnown: false, handle, emit });
-  return control(jobId, tail, { kill: (sig) => sup.kill(sig), detach: () => undefined });
+  return control(jobId, tail, { kill: (sig) => sup.kill(sig), detach: () => undefined, release: (go) => { if (held) sup.release(go); } });
 }
 
 /** Re-attaches to a supervisor an earlier daemon spawned (the caller checked its files). */
@@ -79,7 +82,7 @@ export function adoptJob(id: SupervisorId | undefined, opts: { jobId: string; st
 }
 
 /** signal / terminate / detach over a supervisor, whoever spawned it. */
-function control(jobId: string, tail: JobTail, sup: { kill(sig: NodeJS.Signals): boolean; detach(): void }): JobProcess {
+function control(jobId: string, tail: JobTail, sup: { kill(sig: NodeJS.Signals): boolean; detach(): void; release?(go: boolean): void }): JobProcess {
   const timers: NodeJS.Timeout[] = [];
   void tail.finished.then(() => timers.forEach(clearTimeout));
   const signal = (sig: StopSignal) => !tail.done && sup.kill(sig === 'SIGKILL' ? KILL_CONTROL_SIGNAL : sig);
@@ -101,6 +104,7 @@ function control(jobId: string, tail: JobTail, sup: { kill(sig: NodeJS.Signals):
       tail.detach();
       sup.detach();
     },
+    release: (go) => sup.release?.(go),
     finished: tail.finished,
   };
 }

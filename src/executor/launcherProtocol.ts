@@ -26,8 +26,9 @@ export type StatusLine =
  * output on the inherited stdout and stderr. Values are passed as they are: the launcher validates
  * them and a bad one ends as startFailed naming it. netnsFd: the job's network namespace is
  * already open there (network 'none', through the spawner; never together with STATUS_FD).
+ * holdFd: the launcher sets the job up, then waits for one byte there before the job runs.
  */
-export function launcherArgs(spec: LaunchSpec, opts: { netnsFd?: number } = {}): string[] {
+export function launcherArgs(spec: LaunchSpec, opts: { netnsFd?: number; holdFd?: number } = {}): string[] {
   const iso = spec.isolation;
   const workDir = iso ? iso.workDir : spec.workDir;
   if (workDir === undefined) throw new Error(`launch ${spec.jobId}: a job without isolation needs a host work dir`);
@@ -36,6 +37,7 @@ export function launcherArgs(spec: LaunchSpec, opts: { netnsFd?: number } = {}):
   else args.push('--state-dir', spec.stateDir);
   if (spec.maxOutputBytes !== undefined) args.push('--max-output', String(spec.maxOutputBytes));
   if (spec.hostname !== undefined) args.push('--hostname', spec.hostname);
+  if (opts.holdFd !== undefined) args.push('--hold-fd', String(opts.holdFd));
   for (const dir of spec.cgroupDirs ?? []) args.push('--cgroup', dir);
   if (iso) {
     args.push('--root', iso.rootDir);

@@ -9,7 +9,7 @@ import { inCgroup } from './cgroupJob.js';
 import { MetricsSampler } from './metricsSampler.js';
 import { defaultSpawnerPath, Spawner } from './spawner.js';
 import { checkStateDir } from './stateDirCheck.js';
-import type { CgroupDriver, JobCgroup, JobLimits } from './cgroups/types.js';
+import type { CgroupDriver } from './cgroups/types.js';
 import type { AttachSpec, Executor, LaunchSpec, Observation, ObservationListener, StopSignal } from './types.js';
 
 export interface NativeExecutorOptions {
@@ -31,7 +31,6 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
   const listeners: ObservationListener[] = [];
   let closed = false;
   let tempRoot: string | undefined;  // state dirs of jobs launched without one, removed after each job
-  const prepared = new Map<string, Promise<JobCgroup>>();  // cgroups made ahead by prepare()
   const sampler = opts.metricsIntervalMs === undefined ? undefined : new MetricsSampler(opts.metricsIntervalMs);
 
   const emit = async (o: Observation): Promise<void> => {
@@ -69,36 +68,19 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
         stateDir = mkdtempSync(join(tempRoot, 'job-'));
         const dir = stateDir;
         cleanup = () => rmSync(dir, { recursive: true, force: true });
-      } else if (!prepared.has(spec.jobId)) {
+      } else {
         mkdirSync(stateDir, { recursive: true, mode: 0o700 });
       }
       const full = { ...spec, stateDir };
       const driver = opts.cgroups;
-      const made = prepared.get(spec.jobId);
-      prepared.delete(spec.jobId);
       register(spec.jobId, () => (spec.limits && driver
-        ? inCgroup(spec.jobId, driver, made ?? driver.create(spec.jobId, spec.limits), spec.limits.memoryMb > 0,
+        ? inCgroup(spec.jobId, driver, driver.create(spec.jobId, spec.limits), spec.limits.memoryMb > 0,
           (cg, forward) => spawnJob(spawner, launcherPath, { ...full, cgroupDirs: cg!.dirs }, forward), emit, sampler && { sampler, fresh: true })
         : spawnJob(spawner, launcherPath, full, emit)), cleanup);
     },
 
-    prepare(jobId: string, stateDir: string, limits: JobLimits | undefined): void {
-      if (closed || jobs.has(jobId) || prepared.has(jobId)) return;
-      try {
-        mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-      } catch {
-        return;  // the launch tries again and reports it
-      }
-      if (!limits || !opts.cgroups) return;
-      const cgroup = opts.cgroups.create(jobId, limits);
-      cgroup.catch(() => undefined);  // the launch that takes it reports the failure
-      prepared.set(jobId, cgroup);
-    },
-
-    discard(jobId: string): void {
-      const cgroup = prepared.get(jobId);
-      prepared.delete(jobId);
-      void cgroup?.then((cg) => cg.remove(), () => undefined).catch(() => undefined);
+    release(jobId: string, go: boolean): void {
+      jobs.get(jobId)?.release(go);
     },
 
     async attach(spec: AttachSpec): Promise<'attached' | 'absent'> {
@@ -141,9 +123,8 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
 
     async close({ stopJobs = false }: { stopJobs?: boolean } = {}): Promise<void> {
       closed = true;
-      // made ahead for launches that will not come now; a restart makes them again
-      await Promise.all([...prepared.values()].map((p) => p.then((cg) => cg.remove(), () => undefined).catch(() => undefined)));
-      prepared.clear();
+      // a held launch nobody released gives up (its supervisor also would at the spawner's exit)
+      for (const j of jobs.values()) j.release(false);
       // jobs stopped here still get their exit sample; the rest stop being sampled
       if (stopJobs) await Promise.all([...jobs.values()].map((j) => j.terminate(0)));
       sampler?.close();
@@ -157,5 +138,5 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
 /** A job whose end is already known: emits it once and is done. */
 function settled(jobId: string, o: Observation, emit: (o: Observation) => Promise<void>): JobProcess {
   const finished = Promise.resolve().then(() => emit(o));
-  return { jobId, signal: () => false, terminate: () => finished, detach: () => undefined, finished };
+  return { jobId, signal: () => false, terminate: () => finished, detach: () => undefined, release: () => undefined, finished };
 }

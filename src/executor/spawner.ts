@@ -14,6 +14,8 @@ import { supervisorAlive, type SupervisorId } from './supervisorFiles.js';
 
 /** The fd where a child spawned with `ownNetns` finds its network namespace (native/spawner.c). */
 export const NETNS_FD = 3;
+/** The fd where a child spawned with `held` finds its hold pipe (native/spawner.c). */
+export const HOLD_FD = 4;
 
 /** How a supervisor ended, as far as its parent could see. */
 export interface SupervisorEnd {
@@ -32,6 +34,8 @@ export interface Supervisor {
   /** false once it ended; checks the process itself when the spawner that was its parent died */
   alive(): boolean;
   kill(sig: NodeJS.Signals): boolean;
+  /** For one spawned `held`: go (one byte on its hold pipe) or give up (the pipe closes empty). Once. */
+  release(go: boolean): void;
   /** called once, when `end` is set */
   onEnd(listener: () => void): void;
 }
@@ -48,6 +52,8 @@ interface Entry {
   pid?: number;
   /** set when the spawner died while this supervisor ran: it is watched by pid + start time */
   orphan?: SupervisorId;
+  /** a release asked for before the spawner said which pid the child got */
+  release?: boolean;
   listeners: (() => void)[];
 }
 
@@ -62,9 +68,10 @@ export class Spawner {
   /**
    * Starts `argv[0]` with `argv` and exactly `env`, in its own session, stdin and stdout on
    * /dev/null. ownNetns: it also gets a fresh network namespace (lo up) as fd NETNS_FD, one the
-   * spawner made ahead of time and gives to no one else.
+   * spawner made ahead of time and gives to no one else. held: it also gets a pipe as fd
+   * HOLD_FD, and the launcher waits on it before the job runs, until release().
    */
-  spawn(argv: string[], env: Record<string, string>, opts: { ownNetns?: boolean } = {}): Supervisor {
+  spawn(argv: string[], env: Record<string, string>, opts: { ownNetns?: boolean; held?: boolean } = {}): Supervisor {
     const entry: Entry = { path: argv[0], listeners: [] };
     const sup: Supervisor = {
       get end() { return entry.end; },
@@ -73,6 +80,7 @@ export class Spawner {
         return !entry.end;
       },
       kill: (sig) => this.kill(entry, sig),
+      release: (go) => this.release(entry, go),
       onEnd: (l) => { if (entry.end) l(); else entry.listeners.push(l); },
     };
     const envList = Object.entries(env).map(([k, v]) => `${k}=${v}`);
@@ -90,7 +98,7 @@ export class Spawner {
     const body = Buffer.from(strings.join('\0') + '\0');
     const frame = Buffer.allocUnsafe(13 + body.length);
     frame.writeUInt32LE(9 + body.length, 0);
-    frame.write(opts.ownNetns ? 'N' : 'S', 4, 'latin1');
+    frame.write(opts.held ? (opts.ownNetns ? 'M' : 'H') : (opts.ownNetns ? 'N' : 'S'), 4, 'latin1');
     frame.writeUInt32LE(argv.length, 5);
     frame.writeUInt32LE(envList.length, 9);
     body.copy(frame, 13);
@@ -108,6 +116,16 @@ export class Spawner {
     this.closed = true;
     this.child?.stdin?.end();
     (this.child?.stdout as (Readable & { unref(): void }) | undefined)?.unref();
+  }
+
+  private release(entry: Entry, go: boolean): void {
+    if (entry.end || !this.child?.stdin) return;
+    if (entry.pid === undefined) { entry.release ??= go; return; }  // sent once 'spawned' names it
+    const frame = Buffer.allocUnsafe(9);
+    frame.writeUInt32LE(5, 0);
+    frame.write(go ? 'G' : 'D', 4, 'latin1');
+    frame.writeUInt32LE(entry.pid, 5);
+    this.child.stdin.write(frame);
   }
 
   private kill(entry: Entry, sig: NodeJS.Signals): boolean {
@@ -166,6 +184,7 @@ export class Spawner {
       if (word === 'spawned') {
         entry.pid = Number(f[0]);
         this.byPid.set(entry.pid, entry);
+        if (entry.release !== undefined) this.release(entry, entry.release);
       } else {
         this.holdLoop();
         this.ended(entry, { code: null, signal: null, stderr: '', spawnError: `spawn: fork: ${errnoName(Number(f[0]))} (too many processes or too little memory?)` });

@@ -36,6 +36,11 @@ export interface LaunchSpec {
   stateDir?: string;
   /** bytes of output kept; past them output is dropped and one marker line says how much. Absent: no cap */
   maxOutputBytes?: number;
+  /**
+   * Set the job up (supervisor, cgroup, namespaces, root) but run nothing of it until
+   * `Executor.release(jobId, true)`; `release(jobId, false)` ends it instead, as startFailed.
+   */
+  held?: boolean;
 }
 
 /** A job launched by an earlier daemon (or executor) whose supervisor may still run. */
@@ -130,14 +135,8 @@ export type StopSignal = 'SIGTERM' | 'SIGKILL';
 export interface Executor {
   /** Never throws for job-level failures (those come as startFailed); throws on a reused jobId. */
   launch(spec: LaunchSpec): void;
-  /**
-   * Makes what a launch of `jobId` will need (its state dir, its cgroup with `limits`) ahead of it,
-   * while the caller waits for something else (the submission's fsync); the launch then takes
-   * them. Never throws: a failure here is met again, and reported, by the launch.
-   */
-  prepare?(jobId: string, stateDir: string, limits: JobLimits | undefined): void;
-  /** Gives up what prepare made for a job that will not be launched after all. */
-  discard?(jobId: string): void;
+  /** For a launch made `held`: run the job now (go) or give it up (it ends as startFailed). */
+  release?(jobId: string, go: boolean): void;
   /** Signals every process of the job; false if the job is not running. */
   signal(jobId: string, sig: StopSignal): boolean;
   /** SIGTERM the whole job, wait graceMs, then SIGKILL what is left; resolves once it has exited. */
