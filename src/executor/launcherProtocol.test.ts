@@ -47,6 +47,9 @@ test('launcherArgs passes a namespace fd only with network none, and no work dir
   const host = launcherArgs({ ...spec, isolation: { ...isolation, network: 'host' } }, { netnsFd: 3 });
   assert.not.ok(host.includes('--netns-fd'), 'a job on the host network joins no other namespace');
   assert.throws(() => launcherArgs({ ...spec, stateDir: undefined, isolation: { ...isolation, network: 'none' } }, { netnsFd: 3 }), /fd 3 cannot carry both/);
+  const held = launcherArgs({ ...spec, isolation: { ...isolation, network: 'none' } }, { holdFd: 4 });
+  assert.ok(held.join(' ').includes('--hold-fd 4'), held.join(' '));
+  assert.not.ok(launcherArgs(spec).includes('--hold-fd'), 'only a held launch waits');
 });
 
 test('DEFAULT_ISOLATION drops to nobody with seccomp and no network', () => {
