@@ -8,8 +8,12 @@
  *   status          the status lines so far, the same text as on --status-fd: `started <pid>`,
  *                   then `exited <code>` or `killed <signo>`; or `error <reason>` alone
  *
- * Both are replaced with rename(2), so a reader sees the old or the new content, never a torn
- * one. There is no fsync: these files only have to outlive the daemon, not the machine (a machine
+ * The pid file is written under a temporary name and renamed into place, so it is whole or absent.
+ * The status file is created once and each line appended with one write(2) (a line is far below
+ * a page, and a reader sees a regular file's new size only after the bytes are in), so a reader
+ * sees whole lines; replacing it by rename for the second line would free an inode per job, and
+ * on ext4 without a journal every later create scans past inodes freed in the last ~30 s.
+ * There is no fsync: these files only have to outlive the daemon, not the machine (a machine
  * crash ends the job too, and the daemon then records it as gone).
  */
 #define _GNU_SOURCE
@@ -23,8 +27,7 @@
 #include "launcher.h"
 
 static int dir_fd = -1;
-static char lines[9600]; /* the status transcript: at most two lines of ~4.6 KB */
-static size_t lines_len;
+static int status_file = -1; /* opened at the first line, appended to after */
 
 int state_dir_fd(void) { return dir_fd; }
 
@@ -92,8 +95,8 @@ int state_write_pid(struct failure *f) {
 
 /* Best effort, like the status fd: the line is also in the launcher's exit code. */
 void state_status_line(const char *line, size_t len) {
-  if (dir_fd < 0 || lines_len + len > sizeof lines) return;
-  memcpy(lines + lines_len, line, len);
-  lines_len += len;
-  replace_file("status", lines, lines_len);
+  if (dir_fd < 0) return;
+  if (status_file < 0) status_file = openat(dir_fd, "status", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (status_file < 0) return;
+  if (write(status_file, line, len) < 0) { /* nothing left to tell it with */ }
 }

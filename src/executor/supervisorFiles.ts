@@ -52,8 +52,10 @@ export function readSupervisorStatus(dir: string): SupervisorStatus | undefined 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+  // created, its first line not written yet (it is appended: native/state.c)
+  if (text === '') return undefined;
   const out: SupervisorStatus = { at: Math.floor(at) };
-  if (!text.endsWith('\n')) throw new CorruptStateError(file, 'does not end with a newline (the supervisor replaces it whole, so it was cut)');
+  if (!text.endsWith('\n')) throw new CorruptStateError(file, 'does not end with a newline (the supervisor writes each line whole, so it was cut)');
   for (const line of text.slice(0, -1).split('\n')) {
     let s: StatusLine;
     try { s = parseStatusLine(line); } catch (err) { throw new CorruptStateError(file, (err as Error).message); }
