@@ -39,10 +39,11 @@ export class CommandHandler {
   }
 
   /**
-   * Called with each batch of decided events while it is being written, not yet durable (and
-   * perhaps never: `appended` rejects then): only for preparing work that is undone if it never
-   * is (a held launch, decision 0022). Nothing a caller or another reader sees may come from
-   * here (invariant 2).
+   * Called with each batch of decided events as it is handed to the log, not yet durable (and
+   * perhaps never: `appended` rejects then), synchronously, on every append (output chunks too):
+   * a listener filters cheaply and defers its work. Only for preparing work that is undone if the
+   * batch never is durable (a held launch, decision 0022); nothing a caller or another reader sees
+   * may come from here (invariant 2).
    */
   onAppending(listener: (events: JobEvent[], appended: Promise<unknown>) => void): void {
     this.appendingListeners.push(listener);
@@ -90,9 +91,7 @@ export class CommandHandler {
     let positions: number[];
     try {
       const appended = this.store.append(events);
-      // after the group commit's own turn (it submits the batch to lmdb-js's writer thread), so
-      // the listeners' work runs beside the commit and its fsync rather than before them
-      if (this.appendingListeners.length > 0) setImmediate(() => { for (const l of this.appendingListeners) l(events, appended); });
+      for (const l of this.appendingListeners) l(events, appended);
       positions = await appended;
     } finally {
       // Durable or failed, these events are no longer in flight: durable ones are in `table`

@@ -10,7 +10,6 @@ import { DomainError } from '../events/errors.js';
 import { checkRelativePath } from '../events/validateRun.js';
 import { SPOOL_FILE } from '../executor/index.js';
 
-
 export interface UploadContent {
   path: string;
   content: Uint8Array;

@@ -61,13 +61,16 @@ export class JobRunner {
     for (const e of events) {
       if (e.type !== 'JobSubmitted' || e.scheduledAt !== undefined) continue;
       if (limit !== 0 && this.active.size >= limit) continue;  // it will wait in the queue
-      this.held.add(e.jobId);
-      this.active.add(e.jobId);
-      void this.launch(e.jobId, true);
+      const jobId = e.jobId;
+      this.held.add(jobId);
+      this.active.add(jobId);
+      // after the group commit's own turn (it hands the batch to lmdb-js's writer thread), so the
+      // launch's work runs beside the commit and its fsync rather than before them
+      setImmediate(() => { if (this.held.has(jobId)) void this.launch(jobId, true); });
       appended.catch(() => {
-        if (!this.held.delete(e.jobId)) return;
-        this.executor.release?.(e.jobId, false);
-        this.release(e.jobId);
+        if (!this.held.delete(jobId)) return;
+        this.executor.release?.(jobId, false);
+        this.release(jobId);
       });
     }
   }
