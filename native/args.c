@@ -53,6 +53,14 @@ static const char *normalized_absolute(const char *opt, const char *p) {
   return p;
 }
 
+/* --status-fd, --netns-fd, --hold-fd: an open fd the caller passed, not one we will create */
+static int inherited_fd(const char *opt, const char *v) {
+  long fd = (long)number(opt, v, 1 << 20);
+  if (fd < 3) usage_error(opt, "must be >= 3");
+  if (fcntl((int)fd, F_GETFD) < 0) usage_error(opt, "is not an open file descriptor");
+  return (int)fd;
+}
+
 void parse_args(int argc, char **argv, struct launch_opts *o) {
   *o = (struct launch_opts){.status_fd = -1, .netns_fd = -1, .hold_fd = -1, .uid = -1, .gid = -1, .max_output = ~0ULL};
   int max_output_set = 0;
@@ -67,28 +75,14 @@ void parse_args(int argc, char **argv, struct launch_opts *o) {
     const char *v = argv[i + 1];
     if (strcmp(opt, "--workdir") == 0) o->workdir = v;
     else if (strcmp(opt, "--hostname") == 0) o->hostname = v;
-    else if (strcmp(opt, "--status-fd") == 0) {
-      long fd = (long)number(opt, v, 1 << 20);
-      if (fd < 3) usage_error(opt, "must be >= 3");
-      /* the fd must be an open fd the daemon passed, not one we will create */
-      if (fcntl((int)fd, F_GETFD) < 0) usage_error(opt, "is not an open file descriptor");
-      o->status_fd = status_fd = (int)fd;
-    } else if (strcmp(opt, "--cgroup") == 0) o->cgroups[o->n_cgroups++] = normalized_absolute(opt, v);
+    else if (strcmp(opt, "--status-fd") == 0) o->status_fd = status_fd = inherited_fd(opt, v); else if (strcmp(opt, "--cgroup") == 0) o->cgroups[o->n_cgroups++] = normalized_absolute(opt, v);
     else if (strcmp(opt, "--network") == 0) {
       if (strcmp(v, "none") == 0) o->new_net = 1;
       else if (strcmp(v, "host") == 0) o->new_net = 0;
       else usage_error(opt, "must be none or host");
-    } else if (strcmp(opt, "--netns-fd") == 0) {
-      long fd = (long)number(opt, v, 1 << 20);
-      if (fd < 3) usage_error(opt, "must be >= 3");
-      if (fcntl((int)fd, F_GETFD) < 0) usage_error(opt, "is not an open file descriptor");
-      o->netns_fd = (int)fd;
-    } else if (strcmp(opt, "--hold-fd") == 0) {
-      long fd = (long)number(opt, v, 1 << 20);
-      if (fd < 3) usage_error(opt, "must be >= 3");
-      if (fcntl((int)fd, F_GETFD) < 0) usage_error(opt, "is not an open file descriptor");
-      o->hold_fd = (int)fd;
-    } else if (strcmp(opt, "--root") == 0) o->root = normalized_absolute(opt, v);
+    } else if (strcmp(opt, "--netns-fd") == 0) o->netns_fd = inherited_fd(opt, v);
+    else if (strcmp(opt, "--hold-fd") == 0) o->hold_fd = inherited_fd(opt, v);
+    else if (strcmp(opt, "--root") == 0) o->root = normalized_absolute(opt, v);
     else if (strcmp(opt, "--ro-bind") == 0) o->ro_binds[o->n_ro_binds++] = normalized_absolute(opt, v);
     else if (strcmp(opt, "--uploads") == 0) o->uploads = v;
     else if (strcmp(opt, "--work-size") == 0) o->work_size = number(opt, v, 1ULL << 50);

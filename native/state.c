@@ -9,9 +9,10 @@
  *                   then `exited <code>` or `killed <signo>`; or `error <reason>` alone
  *
  * The pid file is written under a temporary name and renamed into place, so it is whole or absent.
- * The status file is created once and each line appended with one write(2) (a line is far below
- * a page, and a reader sees a regular file's new size only after the bytes are in), so a reader
- * sees whole lines; replacing it by rename for the second line would free an inode per job, and
+ * The status file is created once and each line appended with one write(2): a buffered write
+ * publishes the file's new size page by page, after the bytes, so a reader sees whole lines
+ * (only an error line over 4 KB, report.c caps them at 4.6 KB, could be seen cut at a page
+ * boundary). Replacing the file by rename for the second line would free an inode per job, and
  * on ext4 without a journal every later create scans past inodes freed in the last ~30 s.
  * There is no fsync: these files only have to outlive the daemon, not the machine (a machine
  * crash ends the job too, and the daemon then records it as gone).
