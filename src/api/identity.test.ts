@@ -105,6 +105,38 @@ test('Joblet clients dial by the name "joblet": the server certificate verifies 
   assert.is(id.role, 'admin');
 });
 
+function ask(c: Client): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    c.makeUnaryRequest('/test.Identity/WhoAmI', (v: Buffer) => v, (b: Buffer) => b.toString(), Buffer.alloc(0), { deadline: Date.now() + 5000 },
+      (err, res) => (err ? reject(err) : resolve(JSON.parse(res as string))));
+  });
+}
+
+test('identity is kept per connection: two clients interleaved each see their own, the certificate is read once per connection', async () => {
+  const admin = client(await issueClientCert(ca, { cn: 'joblet-admin', ou: 'admin' }));
+  const reader = client(await issueClientCert(ca, { cn: 'joblet-reader', ou: 'reader' }));
+  // counts the server side's certificate reads (a client reads the server's at its handshake)
+  const original = tls.TLSSocket.prototype.getPeerCertificate;
+  let reads = 0;
+  tls.TLSSocket.prototype.getPeerCertificate = function (this: tls.TLSSocket, ...args: [boolean?]) {
+    if ((this as unknown as { _tlsOptions?: { isServer?: boolean } })._tlsOptions?.isServer) reads++;
+    return original.apply(this, args as [true]);
+  } as typeof original;
+  try {
+    for (let i = 0; i < 4; i++) {
+      assert.is((await ask(admin)).role, 'admin', `call ${i} on the admin connection`);
+      assert.is((await ask(reader)).role, 'reader', `call ${i} on the reader connection`);
+    }
+    const [a, r] = await Promise.all([ask(admin), ask(reader)]);
+    assert.equal([a.cn, r.cn], ['joblet-admin', 'joblet-reader']);
+  } finally {
+    tls.TLSSocket.prototype.getPeerCertificate = original;
+    admin.close();
+    reader.close();
+  }
+  assert.is(reads, 2, 'one certificate read per connection, not one per call');
+});
+
 async function refusal(pair: CertPem | null): Promise<grpc.ServiceError> {
   try {
     await whoAmI(client(pair));

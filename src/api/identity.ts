@@ -45,8 +45,41 @@ export function roleFromOu(ou: string | readonly string[] | undefined): Role | n
   return [...roles][0];
 }
 
+// One identity per TLS connection: grpc-js's getAuthContext() calls getPeerCertificate() on every
+// call, which converts the whole certificate into a JS object (~0.12 ms of the daemon's main
+// thread per RPC, measured in bench/launch (d)). A connection's certificate and `authorized`
+// are fixed by its handshake (TLS 1.3 has no renegotiation), so the first call's identity holds
+// for every later call on it; the WeakMap entry goes with the socket.
+const bySocket = new WeakMap<tls.TLSSocket, PeerIdentity>();
+
+/**
+ * The TLS socket a grpc-js server call runs on, or undefined. grpc-js has no public accessor: its
+ * call objects (1.10 to 1.14) keep the interceptor chain in `call`, each link's next in `nextCall`,
+ * and the last link the HTTP/2 stream in `stream`. Anything else found there means no cache: the
+ * identity is then read from the certificate on every call, as before.
+ */
+function tlsSocketOf(call: CallWithAuth): tls.TLSSocket | undefined {
+  let link = (call as { call?: unknown }).call;
+  for (let i = 0; i < 8 && typeof link === 'object' && link !== null; i++) {
+    const socket = (link as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket;
+    if (socket instanceof tls.TLSSocket) return socket;
+    link = (link as { nextCall?: unknown }).nextCall;
+  }
+  return undefined;
+}
+
 /** The verified client identity of a call, or null when the call has no verified client certificate. */
 export function peerIdentity(call: CallWithAuth): PeerIdentity | null {
+  const socket = tlsSocketOf(call);
+  const known = socket && bySocket.get(socket);
+  if (known) return known;
+  const id = identityFromCertificate(call);
+  // only a verified identity is kept: a socket that is not (yet) authorized is asked again
+  if (socket && id && socket.authorized) bySocket.set(socket, id);
+  return id;
+}
+
+function identityFromCertificate(call: CallWithAuth): PeerIdentity | null {
   const cert = call.getAuthContext()?.sslPeerCertificate;
   if (!cert) return null;
   // @types/node types subject fields as strings, but Node gives an array when an attribute repeats.
