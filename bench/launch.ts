@@ -3,10 +3,11 @@
 //   (a)  bwrap --unshare-all --ro-bind / / true                          the issue's baseline
 //   (a') bwrap with a root like ours (ro /usr, /proc, /dev, tmpfs /tmp and /work, new session)
 //   (b)  joblet-launcher, full isolation, network=none, seccomp default, no cgroups, with a
-//        --state-dir (output spool and status files) as the daemon runs it
+//        --state-dir on a tmpfs (pid and status files) and its --spool in a job dir on disk
+//        that the launcher makes, as the daemon runs it
 //   (b') the same joining per-launch cgroups with limits (pids, memory, cpu); the mkdir + limit
 //        writes + rmdir the daemon's cgroup driver does around it are timed separately
-//   (b") the same as (b) through createNativeExecutor (status fd, output pipes, observations)
+//   (b") the same as (b) through createNativeExecutor (spawner, netns pool, the tail of the supervisor's files)
 //   (b‴) (b") with the daemon's cgroup driver: create with limits, join, kill and remove on exit
 //   then one durable append to the event log, which a job through the daemon waits for 3 times
 //   (c)  end to end through a daemon in its own process: RunJob until the job's COMPLETED
@@ -31,6 +32,7 @@ import { createNativeExecutor } from '../src/executor/nativeExecutor.js';
 import { detectCgroupDriver, type JobLimits } from '../src/executor/cgroups/index.js';
 import { DEFAULT_ISOLATION, type Executor, type LaunchSpec } from '../src/executor/types.js';
 import { EventStore } from '../src/persist/eventStore.js';
+import { tmpfsStateRoot } from '../src/daemon/jobFiles.js';
 import { benchDir } from './common.js';
 import { childPids, closedLoop, DAEMON_NODE_FLAGS, endWatcher, jobTimes, machineBusyMs, procCpuMs, procMemory, runToEnd, runToEndEvent, spawnDaemon, type DaemonProcess, type JobTimes, type Memory } from './daemonClient.js';
 
@@ -39,18 +41,22 @@ const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const base = benchDir('joblet-bench-launch-');
 mkdirSync(join(base, 'root'));
 mkdirSync(join(base, 'work'));
+mkdirSync(join(base, 'jobs'));
 const spec = (cgroupDirs?: string[]): LaunchSpec => ({
   jobId: 'bench', command: '/bin/true', args: [], env, workDir: join(base, 'work'), cgroupDirs,
   isolation: { ...DEFAULT_ISOLATION, rootDir: join(base, 'root'), workSizeBytes: 64 << 20, tmpSizeBytes: 64 << 20 },
 });
 
-// The launcher supervises its job through a state dir (pid and status files, output spool), as
-// under the daemon; each launch gets a fresh one, made before its timing starts.
+// The launcher supervises its job through a state dir (pid and status files) and an output
+// spool, as under the daemon (src/daemon/jobFiles.ts): the state dir on a tmpfs, made before the
+// timing starts, the spool in a job dir on disk that the launcher itself makes.
+const tmpfsBase = tmpfsStateRoot(`bench-launch-${process.pid}`);
 let stateDirs = 0;
-function newStateDir(): string {
-  const dir = join(base, 'state', String(++stateDirs));
-  mkdirSync(dir, { recursive: true });
-  return dir;
+function newState(): { stateDir: string; spoolFile?: string } {
+  const n = String(++stateDirs);
+  const stateDir = join(tmpfsBase ?? join(base, 'state'), n);
+  mkdirSync(stateDir, { recursive: true });
+  return { stateDir, ...(tmpfsBase ? { spoolFile: join(base, 'jobs', n, 'output.spool') } : {}) };
 }
 
 interface Stats { p50: number; p99: number; mean: number }
@@ -99,7 +105,7 @@ async function withCgroups(i: number): Promise<number> {
   const setup = performance.now() - t0;
   let t1 = 0;
   try {
-    const launch = await once(defaultLauncherPath(), launcherArgs({ ...spec(dirs), stateDir: newStateDir() }));
+    const launch = await once(defaultLauncherPath(), launcherArgs({ ...spec(dirs), ...newState() }));
     t1 = performance.now();
     return launch;
   } finally {
@@ -121,7 +127,7 @@ function executorRunner(ex: Executor, limits?: JobLimits): () => Promise<number>
     const t0 = performance.now();
     return new Promise((resolve, reject) => {
       waiting.set(jobId, (err) => { waiting.delete(jobId); if (err) reject(err); else resolve(performance.now() - t0); });
-      ex.launch({ ...spec(), jobId, ...(limits ? { limits } : {}) });
+      ex.launch({ ...spec(), jobId, ...newState(), ...(limits ? { limits } : {}) });
     });
   };
 }
@@ -245,7 +251,7 @@ async function throughDaemon(a: Stats | undefined): Promise<void> {
 if (process.getuid?.() !== 0) throw new Error('bench launch: needs root (namespaces, mounts, cgroups)');
 const hasBwrap = spawnSync('bwrap', ['--version']).status === 0;
 try {
-  console.log(`${runs} sequential launches of /bin/true per variant; cgroups: ${v2 ? 'v2' : 'v1'}`);
+  console.log(`${runs} sequential launches of /bin/true per variant; cgroups: ${v2 ? 'v2' : 'v1'}; supervisor state dirs ${tmpfsBase ? `on a tmpfs (${tmpfsBase})` : 'on disk (no tmpfs at /dev/shm)'}`);
   let a: Stats | undefined;
   if (hasBwrap) {
     a = await measure(() => once('bwrap', ['--unshare-all', '--ro-bind', '/', '/', 'true']));
@@ -255,7 +261,7 @@ try {
     line("(a') bwrap with a root like ours", await measure(() => once('bwrap', like)), a);
   } else console.log('(a)  bwrap not installed (apt-get install bubblewrap): no baseline, no ratios');
 
-  const b = await measure(() => once(defaultLauncherPath(), launcherArgs({ ...spec(), stateDir: newStateDir() })));
+  const b = await measure(() => once(defaultLauncherPath(), launcherArgs({ ...spec(), ...newState() })));
   line('(b)  joblet-launcher, full isolation, network=none', b, a);
   cgParents.forEach((d) => mkdirSync(d, { recursive: true }));
   const bc = await measure(withCgroups);
@@ -275,4 +281,5 @@ try {
   cgParents.forEach((d) => { try { rmdirSync(d); } catch { /* not created */ } });
   cgroupMs = [];
   rmSync(base, { recursive: true, force: true });
+  if (tmpfsBase) rmSync(tmpfsBase, { recursive: true, force: true });
 }

@@ -16,7 +16,7 @@
 static const char usage[] =
     "usage: joblet-launcher [--status-fd N] [--workdir DIR] [--hostname NAME] [--cgroup DIR]... "
     "[--network none|host [--netns-fd N]] [--hold-fd N] [--root DIR --work-size BYTES --tmp-size BYTES [--ro-bind PATH]... "
-    "[--uploads DIR]] [--uid N --gid N] [--seccomp default|strict|off] [--state-dir DIR [--max-output BYTES]] "
+    "[--uploads DIR]] [--uid N --gid N] [--seccomp default|strict|off] [--state-dir DIR [--spool FILE] [--max-output BYTES]] "
     "-- COMMAND [ARGS...]";
 
 static int status_fd = -1;
@@ -96,6 +96,7 @@ void parse_args(int argc, char **argv, struct launch_opts *o) {
       else if (strcmp(v, "off") == 0) o->seccomp = SECCOMP_OFF;
       else usage_error(opt, "must be default, strict or off");
     } else if (strcmp(opt, "--state-dir") == 0) o->state_dir = normalized_absolute(opt, v);
+    else if (strcmp(opt, "--spool") == 0) o->spool = normalized_absolute(opt, v);
     else if (strcmp(opt, "--max-output") == 0) {
       o->max_output = number(opt, v, 1ULL << 50);
       max_output_set = 1;
@@ -106,6 +107,7 @@ void parse_args(int argc, char **argv, struct launch_opts *o) {
 
   if ((o->uid < 0) != (o->gid < 0)) usage_error("--uid", "and --gid go together");
   if (o->netns_fd >= 0 && !o->new_net) usage_error("--netns-fd", "needs --network none (it is the job's own namespace)");
+  if (o->spool && !o->state_dir) usage_error("--spool", "needs --state-dir (the spool is the supervisor's)");
   if (max_output_set && !o->state_dir) usage_error("--max-output", "needs --state-dir (the cap applies to the spool)");
   if (!o->root && (o->n_ro_binds || o->uploads || o->work_size || o->tmp_size))
     usage_error("--ro-bind, --uploads, --work-size and --tmp-size", "need --root");

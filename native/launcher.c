@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
   if (o.state_dir) {
     if (state_open(o.state_dir, &f) < 0) fail_with(&f);
     if (state_write_pid(&f) < 0) fail_with(&f);
-    if (spool_open(&spool, state_dir_fd(), o.max_output, &f) < 0) fail_with(&f);
+    if (spool_open(&spool, state_dir_fd(), o.spool, o.max_output, &f) < 0) fail_with(&f);
   }
 
   /* 4. only the pid ns is unshared here: unshare(CLONE_NEWPID) moves our children, not us, so

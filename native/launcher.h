@@ -57,6 +57,9 @@ struct launch_opts {
   /* --state-dir: the supervisor outlives the daemon; output goes to the spool (spool.c), the
    * status lines and our pid to files (state.c). NULL: output on the inherited fds 1 and 2. */
   const char *state_dir;
+  /* --spool: the spool's path when the state dir is on a tmpfs (the spool must be on disk: a
+   * job's whole output may wait there while the daemon is away); NULL: STATE_DIR/output.spool */
+  const char *spool;
   unsigned long long max_output; /* --max-output: bytes of output kept; ~0ULL: no cap */
 };
 
@@ -114,7 +117,7 @@ int state_write_pid(struct failure *f);
 void state_status_line(const char *line, size_t len); /* appends to STATE_DIR/status, atomically */
 
 /* spool.c */
-int spool_open(struct spool *s, int dir_fd, unsigned long long cap, struct failure *f);
+int spool_open(struct spool *s, int dir_fd, const char *path, unsigned long long cap, struct failure *f);
 void spool_child_fds(struct spool *s);
 void spool_parent_fds(struct spool *s);
 int spool_pending(const struct spool *s);

@@ -3,6 +3,9 @@
  * are pipes read by the supervisor (the outer launcher), which appends every chunk to
  * STATE_DIR/output.spool as one framed record, in the order it read them. The daemon tails that
  * file (src/executor/spool.ts) whether or not it was up when the bytes were written.
+ * With --spool FILE the spool is FILE (its dir made if missing) and STATE_DIR/output.spool a
+ * symlink to it, made once the spool holds its magic: the state dir may then be a tmpfs, where
+ * the small files cost no disk inode, while the output stays on disk.
  *
  *   file    "JSPOOL1\n", then records
  *   record  u8 stream (1 stdout, 2 stderr), 3 zero bytes, u32 length, u64 unix ms; length bytes
@@ -18,9 +21,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,16 +33,33 @@
 
 static const char magic[SPOOL_MAGIC_LEN] = {'J', 'S', 'P', 'O', 'O', 'L', '1', '\n'};
 
-int spool_open(struct spool *s, int dir_fd, unsigned long long cap, struct failure *f) {
+/* The dir of an absolute path (made by the daemon only when the job has uploads or secrets). */
+static int make_parent(const char *path, struct failure *f) {
+  char dir[PATH_MAX];
+  size_t n = strlen(path);
+  if (n >= sizeof dir) return failf(f, ENAMETOOLONG, NULL, "spool path %s", path);
+  memcpy(dir, path, n + 1);
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir) return 0;
+  *slash = '\0';
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST) return failf(f, errno, NULL, "mkdir %s", dir);
+  return 0;
+}
+
+int spool_open(struct spool *s, int dir_fd, const char *path, unsigned long long cap, struct failure *f) {
   memset(s, 0, sizeof *s);
   s->cap = cap;
   s->rd[0] = s->rd[1] = s->wr[0] = s->wr[1] = -1;
+  if (path && make_parent(path, f) < 0) return -1;
+  const char *name = path ? path : "output.spool";
   /* O_EXCL: a job id runs once; an existing spool is another supervisor's output */
-  s->fd = openat(dir_fd, "output.spool", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (s->fd < 0) return failf(f, errno, errno == EEXIST ? "a supervisor already ran for this job" : NULL, "open output.spool");
+  s->fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)
+               : openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (s->fd < 0) return failf(f, errno, errno == EEXIST ? "a supervisor already ran for this job" : NULL, "open %s", name);
   memcpy(s->buf, magic, sizeof magic);
   s->len = sizeof magic;
-  if (spool_flush(s) < 0) return failf(f, errno, NULL, "write output.spool");
+  if (spool_flush(s) < 0) return failf(f, errno, NULL, "write %s", name);
+  if (path && symlinkat(path, dir_fd, "output.spool") < 0) return failf(f, errno, NULL, "symlink output.spool -> %s", path);
   for (int i = 0; i < 2; i++) {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) return failf(f, errno, NULL, "pipe2 output");

@@ -14,7 +14,7 @@ import { JobTable, type JobTableSnapshot } from './projections/jobTable.js';
 import { addCaptureGate, checkStateDir, createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS, SPOOL_START } from './executor/index.js';
 import { isFinal } from './events/job.js';
 import { CommandHandler } from './daemon/commands.js';
-import { JobFiles } from './daemon/jobFiles.js';
+import { JobFiles, tmpfsStateRoot } from './daemon/jobFiles.js';
 import { JobRunner } from './daemon/jobRunner.js';
 import { Snapshotter, JOBS_SNAPSHOT } from './daemon/snapshotter.js';
 import { startApiServer } from './api/server.js';
@@ -74,7 +74,9 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     const snapshotter = new Snapshotter(store, table, config.storage.snapshotEvery, log);
     commands.onEvent(() => snapshotter.tick());
     undo.push(() => snapshotter.saveNow());
-    const files = new JobFiles(join(dataDir, 'jobs'), join(dataDir, 'run'));
+    // supervisors' small files on a tmpfs when the host has one (/dev/shm): no disk inode per launch
+    const files = new JobFiles(join(dataDir, 'jobs'), join(dataDir, 'run'), tmpfsStateRoot(nodeId));
+    undo.push(() => files.close());
     for (const id of files.listed()) if (!table.get(id)) files.remove(id);  // a crash between upload and submit
     // Jobs that were launching or running: where the log says their output stops, and a check of
     // their supervisors' files before anything acts on them, so a corrupt one stops the start here
@@ -84,7 +86,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
       if (job.status !== 'INITIALIZING' && job.status !== 'RUNNING') continue;
       const spoolOffset = lastSpoolEnd(store, job.id);
       spoolOffsets.set(job.id, spoolOffset);
-      checkStateDir({ jobId: job.id, stateDir: files.jobDir(job.id), spoolOffset, started: job.status === 'RUNNING' });
+      checkStateDir({ jobId: job.id, ...files.statePaths(job.id), spoolOffset, started: job.status === 'RUNNING' });
     }
     // The cgroup driver (v1 or v2, detected) limits and accounts every job; leftovers of jobs the
     // log no longer calls active (a crash) are killed and removed. Each node has its own

@@ -89,7 +89,7 @@ export class JobRunner {
       else if (job.status === 'QUEUED') this.queue.push(job.id);
       else if (job.status === 'INITIALIZING' || job.status === 'RUNNING') {
         const found = await this.executor.attach({
-          jobId: job.id, stateDir: this.files.jobDir(job.id), spoolOffset: spoolOffset(job.id),
+          jobId: job.id, ...this.files.statePaths(job.id), spoolOffset: spoolOffset(job.id),
           started: job.status === 'RUNNING', limits: this.limitsOf(job),
         });
         if (found === 'absent') { this.queue.push(job.id); counts.relaunched++; continue; }
@@ -207,7 +207,7 @@ export class JobRunner {
     if (!ok || !job || job.status !== 'INITIALIZING') return this.release(jobId);
     const { spec } = job;
     this.executor.launch({
-      stateDir: this.files.jobDir(jobId),
+      ...this.files.launchPaths(jobId),
       maxOutputBytes: this.opts.maxOutputBytes,
       jobId,
       command: spec.command,

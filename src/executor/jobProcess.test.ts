@@ -195,6 +195,46 @@ test('attach refuses corrupt files, naming the file and the recovery step; a set
   assert.match(String(lost.reason), /supervisor\.pid\.corrupt set aside as corrupt by the operator/);
 });
 
+// --spool S: the spool is S (its dir made here) and the state dir holds a symlink to it, as the real launcher does
+const SPOOL_PRELUDE = `while [ "$1" != "--" ]; do case "$1" in --state-dir) D=$2;; --spool) S=$2;; esac; shift 2; done
+echo "$$ $(cut -d' ' -f22 /proc/$$/stat)" > "$D/supervisor.pid"
+mkdir -p "$(dirname "$S")"; printf 'JSPOOL1\\n' > "$S"; ln -s "$S" "$D/output.spool"
+${PRELUDE.split('\n').slice(2).join('\n')}`;
+
+test('a spool outside the state dir (spoolFile): output arrives while the job runs, then the end; a re-attach reads it too', async () => {
+  const stateDir = freshState('tmpfs-like');
+  const spoolFile = join(dir, 'disk', 'sj', 'output.spool');
+  // the job waits for the test to have seen its first line, so that line cannot come with the end
+  const launcher = fakeLauncher('spool', `st 'started 21'; rec 1 first; while [ ! -e "$D/go" ]; do sleep 0.01; done; rec 1 second; st 'started 21' 'exited 0'`, SPOOL_PRELUDE);
+  const ex = createNativeExecutor({ launcherPath: launcher });
+  const seen: Seen[] = [];
+  const done = new Promise<void>((resolve) => ex.onObservation((o) => {
+    seen.push(plain(o));
+    if (o.type === 'output' && o.data.toString() === 'first') writeFileSync(join(stateDir, 'go'), '');
+    if (isEnd(o)) resolve();
+  }));
+  ex.launch({ jobId: 'sj', command: 'x', args: [], env, workDir: dir, stateDir, spoolFile });
+  await done;
+  assert.equal(merged(seen).map((o) => (o.type === 'output' ? o.data : o.type)), ['started', 'firstsecond', 'exited']);
+  const b = createNativeExecutor({ launcherPath: join(dir, 'unused') });
+  const again = until(b, 'sj', isEnd);
+  assert.is(await b.attach({ jobId: 'sj', stateDir, spoolFile, spoolOffset: SPOOL_START, started: true }), 'attached');
+  assert.equal(merged(await again).map((o) => (o.type === 'output' ? o.data : o.type)), ['firstsecond', 'exited']);
+});
+
+test('attach with a spool file: no state files but the spool (a host restart emptied the tmpfs) is lost, not absent', async () => {
+  const ex = createNativeExecutor({ launcherPath: join(dir, 'unused') });
+  const spoolFile = join(dir, 'disk', 'gone', 'output.spool');
+  mkdirSync(join(dir, 'disk', 'gone'), { recursive: true });
+  assert.is(await ex.attach({ jobId: 'g0', stateDir: freshState('wiped0'), spoolFile, spoolOffset: SPOOL_START, started: false }), 'absent');
+  writeFileSync(spoolFile, 'JSPOOL1\n');
+  const end = until(ex, 'g1', isEnd);
+  assert.is(await ex.attach({ jobId: 'g1', stateDir: freshState('wiped1'), spoolFile, spoolOffset: SPOOL_START, started: false }), 'attached');
+  const [lost] = await end;
+  assert.is(lost.type, 'lost');
+  assert.match(String(lost.reason), /no supervisor files in .*wiped1/);
+});
+
 test('a reused job id throws; running and signal follow the job', async () => {
   const ex = createNativeExecutor({ launcherPath: fakeLauncher('slow', `st 'started 9'; sleep 0.2; st 'started 9' 'exited 0'`) });
   const done = new Promise<void>((r) => ex.onObservation((o) => { if (o.type === 'exited') r(); }));

@@ -7,6 +7,7 @@ import { tailJob, type JobTail, type SupervisorHandle } from './jobTail.js';
 import { supervisorAlive, type SupervisorId } from './supervisorFiles.js';
 import { SPOOL_START } from './spool.js';
 import { HOLD_FD, NETNS_FD, type Spawner } from './spawner.js';
+import { SpoolWatch } from './spoolWatch.js';
 import type { LaunchSpec, Observation, StopSignal } from './types.js';
 
 /** How long a launcher gets to act on the kill control signal before it is SIGKILLed itself. */
@@ -35,8 +36,9 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
   const ownNetns = spec.isolation?.network === 'none';
   const held = spec.held === true;
   const sup = spawner.spawn([launcherPath, ...launcherArgs(spec, { ...(ownNetns ? { netnsFd: NETNS_FD } : {}), ...(held ? { holdFd: HOLD_FD } : {}) })], spec.env, { ownNetns, held });
+  const spoolWatch = spec.spoolFile === undefined ? undefined : new SpoolWatch(spec.spoolFile);
   const handle: SupervisorHandle = {
-    alive: () => sup.alive(),
+    alive: () => { spoolWatch?.ensure(); return sup.alive(); },
     vanished(jobStarted): Observation {
       const at = Date.now();
       const end = sup.end ?? { code: null, signal: null, stderr: '' };
@@ -51,33 +53,37 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
       if (sig) return { type: 'exited', jobId, exitCode: 128 + (signalNumber(sig) ?? 0), signal: sig, at };
       return { type: 'lost', jobId, reason: `supervisor exited with code ${code} without the job's status`, at };
     },
-    onWake: (wake) => sup.onEnd(wake),
+    onWake: (wake) => { spoolWatch?.setWake(wake); sup.onEnd(wake); },
   };
   const tail = tailJob({ jobId, stateDir: spec.stateDir, from: SPOOL_START, startedKnown: false, handle, emit });
-  return control(jobId, tail, { kill: (sig) => sup.kill(sig), detach: () => undefined, release: (go) => { if (held) sup.release(go); } });
+  if (spoolWatch) void tail.finished.then(() => spoolWatch.close());
+  return control(jobId, tail, { kill: (sig) => sup.kill(sig), detach: () => spoolWatch?.close(), release: (go) => { if (held) sup.release(go); } });
 }
 
 /** Re-attaches to a supervisor an earlier daemon spawned (the caller checked its files). */
-export function adoptJob(id: SupervisorId | undefined, opts: { jobId: string; stateDir: string; from: number; started: boolean }, emit: Emit): JobProcess {
+export function adoptJob(id: SupervisorId | undefined, opts: { jobId: string; stateDir: string; spoolFile?: string; from: number; started: boolean }, emit: Emit): JobProcess {
   const { jobId } = opts;
   const alive = () => id !== undefined && supervisorAlive(id);
+  const spoolWatch = opts.spoolFile === undefined ? undefined : new SpoolWatch(opts.spoolFile);
   const handle: SupervisorHandle = {
-    alive,
+    alive: () => { spoolWatch?.ensure(); return alive(); },
     vanished: () => ({
       type: 'lost', jobId, at: Date.now(),
       reason: id === undefined
-        ? `lost: no supervisor files in ${opts.stateDir} (the job ran under a daemon without re-attach, or they were removed)`
+        ? `lost: no supervisor files in ${opts.stateDir} (the job ran under a daemon without re-attach, they were removed, or the host restarted and emptied the tmpfs they were on)`
         : `lost: the job's supervisor (pid ${id.pid}) is gone and left no exit status (killed, or the host restarted)`,
     }),
+    ...(spoolWatch ? { onWake: (wake: () => void) => spoolWatch.setWake(wake) } : {}),
   };
   const tail = tailJob({ jobId, stateDir: opts.stateDir, from: opts.from, startedKnown: opts.started, handle, emit });
+  if (spoolWatch) void tail.finished.then(() => spoolWatch.close());
   return control(jobId, tail, {
     // the start time check right before kill(2) narrows pid reuse to that gap (no pidfd in Node)
     kill: (sig) => {
       if (!alive()) return false;
       try { process.kill(id!.pid, sig); return true; } catch { return false; }
     },
-    detach: () => undefined,
+    detach: () => spoolWatch?.close(),
   });
 }
 

@@ -22,6 +22,11 @@ test('launcherArgs passes the output cap', () => {
   assert.equal(launcherArgs({ ...spec, maxOutputBytes: 1024 }).slice(0, 6), ['--workdir', '/w', '--state-dir', '/d/jobs/j1', '--max-output', '1024']);
 });
 
+test('launcherArgs passes a spool file outside the state dir; without a state dir it is refused', () => {
+  assert.equal(launcherArgs({ ...spec, spoolFile: '/d/jobs/j1/output.spool' }).slice(0, 6), ['--workdir', '/w', '--state-dir', '/d/jobs/j1', '--spool', '/d/jobs/j1/output.spool']);
+  assert.throws(() => launcherArgs({ ...spec, stateDir: undefined, spoolFile: '/s' }), /spool file needs a state dir/);
+});
+
 test('launcherArgs keeps a command that looks like an option after --', () => {
   const args = launcherArgs({ ...spec, command: '--workdir', args: [] });
   assert.equal(args.slice(args.indexOf('--')), ['--', '--workdir']);

@@ -35,6 +35,10 @@ export function launcherArgs(spec: LaunchSpec, opts: { netnsFd?: number; holdFd?
   const args = ['--workdir', workDir];
   if (spec.stateDir === undefined) args.push('--status-fd', String(STATUS_FD));
   else args.push('--state-dir', spec.stateDir);
+  if (spec.spoolFile !== undefined) {
+    if (spec.stateDir === undefined) throw new Error(`launch ${spec.jobId}: a spool file needs a state dir`);
+    args.push('--spool', spec.spoolFile);
+  }
   if (spec.maxOutputBytes !== undefined) args.push('--max-output', String(spec.maxOutputBytes));
   if (spec.hostname !== undefined) args.push('--hostname', spec.hostname);
   if (opts.holdFd !== undefined) args.push('--hold-fd', String(opts.holdFd));

@@ -98,7 +98,7 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
       }
       const start = (forward: (o: Observation) => Promise<void>): JobProcess => (found.kind === 'setAside'
         ? settled(spec.jobId, { type: 'lost', jobId: spec.jobId, reason: found.reason, at: Date.now() }, forward)
-        : adoptJob(found.id, { jobId: spec.jobId, stateDir: spec.stateDir, from: spec.spoolOffset, started: spec.started }, forward));
+        : adoptJob(found.id, { jobId: spec.jobId, stateDir: spec.stateDir, ...(spec.spoolFile ? { spoolFile: spec.spoolFile } : {}), from: spec.spoolOffset, started: spec.started }, forward));
       register(spec.jobId, () => (driver && spec.limits
         ? inCgroup(spec.jobId, driver, Promise.resolve(cgroup), spec.limits.memoryMb > 0, (_cg, forward) => start(forward), emit, sampler && { sampler, fresh: false })
         : start(emit)));

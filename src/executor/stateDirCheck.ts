@@ -1,7 +1,7 @@
 // What a restarted daemon finds in a job's state dir before it re-attaches, and the refusal when a
 // file there is not what it must be: the daemon then does not start, and the error names the file
 // and the recovery step (never a silent loss of history).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkSpool, SPOOL_FILE, SPOOL_START } from './spool.js';
 import { CORRUPT_SUFFIX, CorruptStateError, PID_FILE, readSupervisorId, readSupervisorStatus, STATUS_FILE, type SupervisorId } from './supervisorFiles.js';
@@ -18,17 +18,22 @@ export type StateDirFinding =
 export function checkStateDir(spec: AttachSpec): StateDirFinding {
   const dir = spec.stateDir;
   const names = existsSync(dir) ? readdirSync(dir) : [];
-  const setAside = names.filter((n) => n.endsWith(CORRUPT_SUFFIX));
+  const setAside = names.filter((n) => n.endsWith(CORRUPT_SUFFIX)).map((n) => join(dir, n));
+  if (spec.spoolFile !== undefined && exists(spec.spoolFile + CORRUPT_SUFFIX)) setAside.push(spec.spoolFile + CORRUPT_SUFFIX);
   if (setAside.length > 0) {
-    return { kind: 'setAside', reason: `lost: ${setAside.map((n) => join(dir, n)).join(', ')} set aside as corrupt by the operator; output after spool offset ${spec.spoolOffset} is not in the log` };
+    return { kind: 'setAside', reason: `lost: ${setAside.join(', ')} set aside as corrupt by the operator; output after spool offset ${spec.spoolOffset} is not in the log` };
   }
   const has = (n: string) => names.includes(n);
-  if (!has(PID_FILE) && !has(STATUS_FILE) && !has(SPOOL_FILE) && !spec.started) return { kind: 'absent' };
+  // A spool outside the state dir (spec.spoolFile) is on disk while the state dir is on a tmpfs:
+  // after a host restart it is the one trace left that a supervisor ran, so the job is not
+  // launched a second time.
+  const spool = spec.spoolFile ?? join(dir, SPOOL_FILE);
+  const hasSpool = spec.spoolFile === undefined ? has(SPOOL_FILE) : exists(spool);
+  if (!has(PID_FILE) && !has(STATUS_FILE) && !hasSpool && !spec.started) return { kind: 'absent' };
 
   const id = readSupervisorId(dir);
   const status = readSupervisorStatus(dir);
-  const spool = join(dir, SPOOL_FILE);
-  if (has(SPOOL_FILE)) {
+  if (hasSpool) {
     const problem = checkSpool(spool, spec.spoolOffset);
     if (problem) throw new CorruptStateError(spool, problem);
   } else if (spec.spoolOffset > SPOOL_START || status?.started !== undefined) {
@@ -36,4 +41,15 @@ export function checkStateDir(spec: AttachSpec): StateDirFinding {
     throw new CorruptStateError(spool, `missing, but the job ${spec.spoolOffset > SPOOL_START ? `wrote output up to spool offset ${spec.spoolOffset}` : 'started'}`, true);
   }
   return { kind: 'found', ...(id ? { id } : {}) };
+}
+
+/** Whether the path names a file, without following a last symlink (a spool is never one). */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw err;
+  }
 }

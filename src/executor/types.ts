@@ -34,6 +34,13 @@ export interface LaunchSpec {
    * private temp dir, removed after the job (no re-attach possible).
    */
   stateDir?: string;
+  /**
+   * host path of the output spool when it is not `stateDir/output.spool`: the state dir is then on
+   * a tmpfs (its small files cost no disk inode on the launch path) and the supervisor links
+   * `stateDir/output.spool` to this file, which stays on disk (a job's whole output may wait
+   * there while the daemon is away). Its dir is made by the supervisor if missing.
+   */
+  spoolFile?: string;
   /** bytes of output kept; past them output is dropped and one marker line says how much. Absent: no cap */
   maxOutputBytes?: number;
   /**
@@ -48,6 +55,8 @@ export interface AttachSpec {
   jobId: string;
   /** the LaunchSpec.stateDir it was launched with */
   stateDir: string;
+  /** the LaunchSpec.spoolFile it was launched with, if any */
+  spoolFile?: string;
   /** the spool offset up to which its output is already recorded (from the log; SPOOL_START if none) */
   spoolOffset: number;
   /** the log already has its start: no 'started' observation is emitted */

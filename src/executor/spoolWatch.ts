@@ -1,0 +1,43 @@
+// Output wake-ups for a spool that lives outside the state dir (LaunchSpec.spoolFile). The tail
+// (jobTail.ts) watches the state dir, where the supervisor's status changes are announced; when
+// that dir is a tmpfs, the spool is elsewhere on disk and the dir holds only a symlink to it, so
+// writes to the spool announce nothing there. This watches the spool file itself (inotify
+// follows the symlink's target) and wakes the tail on each change. It is attached lazily, at a
+// tail step that finds the spool made: the supervisor creates it at its start, after the tail.
+import { watch, type FSWatcher } from 'node:fs';
+
+export class SpoolWatch {
+  private watcher: FSWatcher | undefined;
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  constructor(private readonly file: string) {}
+
+  /** The tail's wake-up (SupervisorHandle.onWake); nothing is watched before it is known. */
+  setWake(wake: () => void): void {
+    this.wake = wake;
+  }
+
+  /**
+   * Watches the spool if it exists now; a no-op once watching. Called at the start of each tail
+   * step (SupervisorHandle.alive), so output written before the watch began is read by that same
+   * step's drain and output written after it wakes the next one: no wake-up is lost in between.
+   */
+  ensure(): void {
+    if (this.watcher || this.closed || !this.wake) return;
+    try {
+      const w = watch(this.file, () => this.wake?.());
+      w.on('error', () => this.close());
+      this.watcher = w;
+    } catch {
+      // not made yet (ENOENT), or no inotify watch left (ENOSPC): the next step tries again, and
+      // the tail's own poll still reads the output meanwhile
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
