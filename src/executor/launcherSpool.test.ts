@@ -1,0 +1,51 @@
+// The real launcher's --spool (decision 0024): the spool made on disk at the given path, its dir
+// made if missing, linked into the state dir; and a spool that already exists stops the launch
+// before the job runs (another supervisor ran this job), though the launcher now makes the spool
+// while init sets the job up. Without isolation (no root), so the job's effects are on the host.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultLauncherPath } from './launcherPath.js';
+import { launcherArgs } from './launcherProtocol.js';
+import { readRecords, SPOOL_START } from './spool.js';
+import { readSupervisorStatus } from './supervisorFiles.js';
+
+const root = process.getuid?.() === 0;
+if (!root) console.log('skipping launcherSpool: the launcher needs root (pid namespace)');
+const rootTest = root ? test : test.skip;
+const dir = mkdtempSync(join(tmpdir(), 'joblet-launcher-spool-'));
+
+function launch(name: string, script: string, spoolFile: string): { stateDir: string; status: ReturnType<typeof readSupervisorStatus> } {
+  const stateDir = join(dir, 'state', name);
+  mkdirSync(stateDir, { recursive: true });
+  const args = launcherArgs({ jobId: name, command: '/bin/sh', args: ['-c', script], env: {}, workDir: dir, stateDir, spoolFile });
+  spawnSync(defaultLauncherPath(), args, { env: { PATH: '/usr/bin:/bin' }, stdio: 'ignore' });
+  return { stateDir, status: readSupervisorStatus(stateDir) };
+}
+
+rootTest('the spool is made at --spool (and its dir), linked into the state dir, and holds the output', async () => {
+  const spoolFile = join(dir, 'jobs', 'a', 'output.spool');
+  mkdirSync(join(dir, 'jobs'));
+  const { stateDir, status } = launch('a', 'echo hello', spoolFile);
+  assert.equal(status?.final, { kind: 'exited', code: 0 });
+  assert.is(readlinkSync(join(stateDir, 'output.spool')), spoolFile);
+  const { records } = await readRecords(spoolFile, SPOOL_START);
+  assert.equal(records.map((r) => [r.stream, r.data.toString()]), [['stdout', 'hello\n']]);
+});
+
+rootTest('an existing spool: the launch fails naming it, and the job never ran', () => {
+  const spoolFile = join(dir, 'taken.spool');
+  writeFileSync(spoolFile, 'JSPOOL1\n');
+  const ran = join(dir, 'ran');
+  const { status } = launch('b', `touch ${ran}`, spoolFile);
+  assert.match(String(status?.error), `open ${spoolFile}: EEXIST`);
+  assert.match(String(status?.error), 'a supervisor already ran for this job');
+  assert.not.ok(existsSync(ran), 'the job did not run');
+  assert.is(readFileSync(spoolFile, 'utf8'), 'JSPOOL1\n', 'the other supervisor\'s spool is untouched');
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
