@@ -75,8 +75,7 @@ export class OutputStreams {
     const end = () => stop.abort();
     const news = new JobNews();
     this.news.set(stop.signal, news);
-    const off = this.d.commands.onEvent(({ event }) => {
-      if (event.jobId !== q.jobId) return;
+    const off = this.d.commands.onJobEvent(q.jobId, ({ event }) => {
       news.arrived();
       if (event.type === 'JobDeleted') { deleted = true; end(); }
     });

@@ -25,6 +25,9 @@ export class CommandHandler {
    */
   private readonly durable = new Map<number, JobEvent>();
   private readonly listeners: EventListener[] = [];
+  /** Listeners for one job's events only: with a follower per job, one global listener each made
+   *  every durable event call every follower (1,000 followers × 100,000 lines/s). */
+  private readonly jobListeners = new Map<string, Set<EventListener>>();
   private readonly appendingListeners: ((events: JobEvent[], appended: Promise<unknown>) => void)[] = [];
 
   constructor(private readonly store: EventStore<JobEvent>, readonly table: JobTable) {}
@@ -35,6 +38,18 @@ export class CommandHandler {
     return () => {
       const i = this.listeners.indexOf(listener);
       if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Like onEvent, for the durable events of one job only. Returns an unsubscribe. */
+  onJobEvent(jobId: string, listener: EventListener): () => void {
+    let set = this.jobListeners.get(jobId);
+    if (set === undefined) this.jobListeners.set(jobId, set = new Set());
+    set.add(listener);
+    return () => {
+      const s = this.jobListeners.get(jobId);
+      if (s === undefined || !s.delete(listener) || s.size > 0) return;
+      this.jobListeners.delete(jobId);
     };
   }
 
@@ -55,7 +70,7 @@ export class CommandHandler {
     return new Promise((resolve) => {
       const finish = () => { clearTimeout(timer); off(); resolve(this.table.get(jobId)); };
       const timer = setTimeout(finish, timeoutMs);
-      const off = this.onEvent((e) => { if (e.event.jobId === jobId && done(this.table.get(jobId))) finish(); });
+      const off = this.onJobEvent(jobId, () => { if (done(this.table.get(jobId))) finish(); });
     });
   }
 
@@ -132,5 +147,8 @@ export class CommandHandler {
     this.durable.delete(stored.position);
     this.table.apply(stored.position, stored.event);
     for (const l of this.listeners) l(stored);
+    const jobId = stored.event.jobId;
+    const mine = jobId === undefined ? undefined : this.jobListeners.get(jobId);
+    if (mine !== undefined) for (const l of mine) l(stored);  // a Set visits none it lost meanwhile
   }
 }

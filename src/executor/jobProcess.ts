@@ -53,7 +53,7 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
       if (sig) return { type: 'exited', jobId, exitCode: 128 + (signalNumber(sig) ?? 0), signal: sig, at };
       return { type: 'lost', jobId, reason: `supervisor exited with code ${code} without the job's status`, at };
     },
-    onWake: (wake) => { spoolWatch?.setWake(wake); sup.onEnd(wake); },
+    onWake: (wake, outputWake) => { spoolWatch?.setWake(outputWake); sup.onEnd(wake); },
   };
   const tail = tailJob({ jobId, stateDir: spec.stateDir, from: SPOOL_START, startedKnown: false, handle, emit });
   if (spoolWatch) void tail.finished.then(() => spoolWatch.close());
@@ -73,7 +73,7 @@ export function adoptJob(id: SupervisorId | undefined, opts: { jobId: string; st
         ? `lost: no supervisor files in ${opts.stateDir} (the job ran under a daemon without re-attach, they were removed, or the host restarted and emptied the tmpfs they were on)`
         : `lost: the job's supervisor (pid ${id.pid}) is gone and left no exit status (killed, or the host restarted)`,
     }),
-    ...(spoolWatch ? { onWake: (wake: () => void) => spoolWatch.setWake(wake) } : {}),
+    ...(spoolWatch ? { onWake: (_wake: () => void, outputWake: () => void) => spoolWatch.setWake(outputWake) } : {}),
   };
   const tail = tailJob({ jobId, stateDir: opts.stateDir, from: opts.from, startedKnown: opts.started, handle, emit });
   if (spoolWatch) void tail.finished.then(() => spoolWatch.close());

@@ -20,8 +20,11 @@ export interface SupervisorHandle {
   alive(): boolean;
   /** the end of a supervisor that left no final status, for the observation that reports it */
   vanished(jobStarted: boolean): Observation;
-  /** extra wake-ups (our child's exit) */
-  onWake?(wake: () => void): void;
+  /**
+   * Extra wake-ups: `wake` for news of the supervisor (our child's exit), `outputWake` for news of
+   * the spool only, which reuses the last status reading (a job printing lines wakes it per line).
+   */
+  onWake?(wake: () => void, outputWake: () => void): void;
 }
 
 export interface TailOptions {
@@ -210,7 +213,7 @@ export function tailJob(opts: TailOptions): JobTail {
   };
   const wakeForOutput = () => { if (!done && !detached) void run(); };
   const wake = () => { statusStale = true; wakeForOutput(); };
-  handle.onWake?.(wake);
+  handle.onWake?.(wake, wakeForOutput);
   queueMicrotask(wake);
 
   return {
