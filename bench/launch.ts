@@ -3,8 +3,8 @@
 //   (a)  bwrap --unshare-all --ro-bind / / true                          the issue's baseline
 //   (a') bwrap with a root like ours (ro /usr, /proc, /dev, tmpfs /tmp and /work, new session)
 //   (b)  joblet-launcher, full isolation, network=none, seccomp default, no cgroups, with a
-//        --state-dir on a tmpfs (pid and status files) and its --spool in a job dir on disk
-//        that the launcher makes, as the daemon runs it
+//        --state-dir on a tmpfs (pid and status files) and its --spool in one shared dir on
+//        disk, as the daemon runs it
 //   (b') the same joining per-launch cgroups with limits (pids, memory, cpu); the mkdir + limit
 //        writes + rmdir the daemon's cgroup driver does around it are timed separately
 //   (b") the same as (b) through createNativeExecutor (spawner, netns pool, the tail of the supervisor's files)
@@ -41,7 +41,7 @@ const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const base = benchDir('joblet-bench-launch-');
 mkdirSync(join(base, 'root'));
 mkdirSync(join(base, 'work'));
-mkdirSync(join(base, 'jobs'));
+mkdirSync(join(base, 'spool'));
 const spec = (cgroupDirs?: string[]): LaunchSpec => ({
   jobId: 'bench', command: '/bin/true', args: [], env, workDir: join(base, 'work'), cgroupDirs,
   isolation: { ...DEFAULT_ISOLATION, rootDir: join(base, 'root'), workSizeBytes: 64 << 20, tmpSizeBytes: 64 << 20 },
@@ -49,14 +49,14 @@ const spec = (cgroupDirs?: string[]): LaunchSpec => ({
 
 // The launcher supervises its job through a state dir (pid and status files) and an output
 // spool, as under the daemon (src/daemon/jobFiles.ts): the state dir on a tmpfs, made before the
-// timing starts, the spool in a job dir on disk that the launcher itself makes.
+// timing starts, the spool in one dir on disk, created by the launcher.
 const tmpfsBase = tmpfsStateRoot(`bench-launch-${process.pid}`);
 let stateDirs = 0;
 function newState(): { stateDir: string; spoolFile?: string } {
   const n = String(++stateDirs);
   const stateDir = join(tmpfsBase ?? join(base, 'state'), n);
   mkdirSync(stateDir, { recursive: true });
-  return { stateDir, ...(tmpfsBase ? { spoolFile: join(base, 'jobs', n, 'output.spool') } : {}) };
+  return { stateDir, ...(tmpfsBase ? { spoolFile: join(base, 'spool', n) } : {}) };
 }
 
 interface Stats { p50: number; p99: number; mean: number }

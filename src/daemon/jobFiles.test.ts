@@ -1,5 +1,5 @@
-// Where a job's files go: the supervisor's small files on a tmpfs (/dev/shm), the spool, uploads
-// and secrets in the job dir on disk; what goes when the job ends and when it is deleted.
+// Where a job's files go: the supervisor's small files on a tmpfs (/dev/shm), the spool in the
+// spool dir and uploads and secrets in the job dir on disk; what goes when the job ends and when it is deleted.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -20,14 +20,14 @@ test('no tmpfs at the base: undefined, and the state dir is the job dir', () => 
   assert.equal(files.launchPaths('j1'), { stateDir: join(disk, 'a', 'jobs', 'j1') });
 });
 
-shmTest('on a tmpfs: a 0700 dir of ours per node; state dir there, spool in the job dir on disk', () => {
+shmTest('on a tmpfs: a 0700 dir of ours per node; state dir there, spool in the spool dir on disk', () => {
   const root = tmpfsStateRoot(nodeId)!;
   made.push(root);
   assert.is(root, `/dev/shm/joblet-${nodeId}`);
   assert.is(statSync(root).mode & 0o777, 0o700);
   assert.is(tmpfsStateRoot(nodeId), root, 'found again at the next start');
   const files = new JobFiles(join(disk, 'b', 'jobs'), join(disk, 'b', 'run'), root);
-  assert.equal(files.launchPaths('j1'), { stateDir: join(root, 'j1'), spoolFile: join(disk, 'b', 'jobs', 'j1', 'output.spool') });
+  assert.equal(files.launchPaths('j1'), { stateDir: join(root, 'j1'), spoolFile: join(disk, 'b', 'spool', 'j1') });
 });
 
 shmTest('a dir at that name that is not ours (others may write /dev/shm) is refused, naming it', () => {
@@ -51,13 +51,18 @@ shmTest('the end empties the spool and removes the state dir; DeleteJob removes 
   mkdirSync(join(disk, 'c', 'jobs', 'j2'));
   writeFileSync(spoolFile!, 'JSPOOL1\n0123456789');
   mkdirSync(join(root, 'orphan'));
-  assert.equal(files.listed().sort(), ['j2', 'orphan']);
+  mkdirSync(join(disk, 'c', 'jobs', 'uploads-only'));
+  writeFileSync(join(disk, 'c', 'spool', 'set-aside.corrupt'), '');
+  assert.equal(files.listed().sort(), ['j2', 'orphan', 'set-aside', 'uploads-only'], 'a spool set aside as corrupt names its job');
   files.forgetEnded('j2', false);
   assert.not.ok(existsSync(stateDir), 'the state dir is gone');
   assert.is(statSync(spoolFile!).size, 0, 'the spool is emptied, its inode kept');
   files.remove('j2');
   files.remove('orphan');
-  assert.not.ok(existsSync(join(disk, 'c', 'jobs', 'j2')));
+  files.remove('uploads-only');
+  files.remove('set-aside');
+  assert.not.ok(existsSync(join(disk, 'c', 'jobs', 'j2')) || existsSync(spoolFile!), 'job dir and spool are gone');
+  assert.equal(files.listed(), []);
   assert.equal(readdirSync(root), []);
 });
 

@@ -4,7 +4,7 @@ export { DEFAULT_ISOLATION, DEFAULT_SYSTEM_DIRS } from './types.js';
 export { detectCgroupDriver, type CgroupDriver, type JobLimits } from './cgroups/index.js';
 export { createNativeExecutor, type NativeExecutorOptions } from './nativeExecutor.js';
 export { defaultLauncherPath } from './launcherPath.js';
-export { CorruptStateError, PID_FILE, STATUS_FILE } from './supervisorFiles.js';
+export { CORRUPT_SUFFIX, CorruptStateError, PID_FILE, STATUS_FILE } from './supervisorFiles.js';
 export { checkStateDir } from './stateDirCheck.js';
 export { SPOOL_FILE, SPOOL_START } from './spool.js';
 export { addCaptureGate, type CaptureGate } from './captureGate.js';
