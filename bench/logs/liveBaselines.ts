@@ -1,0 +1,55 @@
+// Baselines for bench/logs part 2, measured in the same run with the same line writer: what the
+// machine itself delivers for "N processes each printing one line every few ms", without joblet.
+//   direct:  every writer into one shared pipe, read by one small C reader
+//   relayed: every writer's pipe relayed by its own process (`cat`) into that shared pipe, as a
+//            per-job supervisor relays a job's output (joblet's supervisors must outlive the
+//            daemon, so each job has one, like containerd's shims or podman's conmon)
+// The reader notes, per line, the delay from the writer's timestamp to its read.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const READER_C = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+static int cmp(const void *a, const void *b) { long long x = *(const long long *)a, y = *(const long long *)b; return x < y ? -1 : x > y; }
+/* reads lines "i <realtime us>" from stdin; prints "count p50_us p99_us max_us" */
+int main(void) {
+  size_t cap = 1 << 20, n = 0; long long *d = malloc(cap * sizeof *d); char line[128];
+  while (fgets(line, sizeof line, stdin)) {
+    struct timespec now; clock_gettime(CLOCK_REALTIME, &now);
+    char *sp = strchr(line, ' '); if (!sp) continue;
+    if (n == cap) d = realloc(d, (cap *= 2) * sizeof *d);
+    d[n++] = (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000 - atoll(sp + 1);
+  }
+  if (n == 0) { printf("0 0 0 0\\n"); return 0; }
+  qsort(d, n, sizeof *d, cmp);
+  printf("%zu %lld %lld %lld\\n", n, d[(n - 1) / 2], d[(size_t)((n - 1) * 0.99)], d[n - 1]);
+  return 0;
+}
+`;
+
+export interface Spread { lines: number; p50Ms: number; p99Ms: number; maxMs: number }
+
+/** Runs `jobs` writers (the compiled linewriter) once directly and once relayed; returns both spreads. */
+export function liveBaselines(dir: string, writer: string, o: { jobs: number; lines: number; everyMs: number }): { direct: Spread; relayed: Spread } {
+  const reader = join(dir, 'linereader');
+  writeFileSync(`${reader}.c`, READER_C);
+  const cc = spawnSync('cc', ['-O2', '-o', reader, `${reader}.c`], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`cc linereader.c: exit ${cc.status ?? cc.signal}: ${cc.stderr}`);
+  const run = (relay: boolean): Spread => {
+    // forking the writers takes a while at 1,000: start them all well before their first line
+    const start = Date.now() + 2000 + o.jobs * 4;
+    const one = `${writer} ${start} ${o.lines} ${o.everyMs}`;
+    const script = `i=0; while [ $i -lt ${o.jobs} ]; do ${relay ? `(${one} | cat) &` : `${one} &`} i=$((i+1)); done; wait`;
+    const r = spawnSync('sh', ['-c', `(${script}) | ${reader}`], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`live baseline (${relay ? 'relayed' : 'direct'}): exit ${r.status ?? r.signal}: ${r.stderr}`);
+    const [lines, p50, p99, max] = r.stdout.trim().split(' ').map(Number);
+    return { lines, p50Ms: p50 / 1000, p99Ms: p99 / 1000, maxMs: max / 1000 };
+  };
+  return { direct: run(false), relayed: run(true) };
+}
+
+export const describeSpread = (s: Spread) => `p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(1)} ms (${s.lines} lines)`;
