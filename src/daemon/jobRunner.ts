@@ -213,7 +213,8 @@ export class JobRunner {
       command: spec.command,
       args: spec.args,
       env: { PATH: BASE_PATH, HOME: spec.workDir, JOB_ID: jobId, ...spec.environment, ...(spec.secretKeys.length > 0 ? this.files.secrets(jobId) : {}) },
-      workDir: this.files.workDir(jobId),
+      // only a job with uploads has a host work dir (a stat per launch less for the others)
+      ...(spec.uploads.length > 0 ? { workDir: this.files.workDir(jobId) } : {}),
       hostname: this.opts.hostname(jobId),
       isolation: {
         ...this.opts.isolation,

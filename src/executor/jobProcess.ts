@@ -36,7 +36,7 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
   const ownNetns = spec.isolation?.network === 'none';
   const held = spec.held === true;
   const sup = spawner.spawn([launcherPath, ...launcherArgs(spec, { ...(ownNetns ? { netnsFd: NETNS_FD } : {}), ...(held ? { holdFd: HOLD_FD } : {}) })], spec.env, { ownNetns, held });
-  const spoolWatch = spec.spoolFile === undefined ? undefined : new SpoolWatch(spec.spoolFile);
+  const spoolWatch = spec.spoolFile === undefined ? undefined : new SpoolWatch(spec.spoolFile, true);
   const handle: SupervisorHandle = {
     alive: () => { spoolWatch?.ensure(); return sup.alive(); },
     vanished(jobStarted): Observation {

@@ -11,7 +11,8 @@ export class SpoolWatch {
   private wake: (() => void) | undefined;
   private closed = false;
 
-  constructor(private readonly file: string) {}
+  /** fresh: a launch, whose spool cannot exist at the tail's first step (the supervisor is not started yet) */
+  constructor(private readonly file: string, private fresh = false) {}
 
   /** The tail's wake-up (SupervisorHandle.onWake); nothing is watched before it is known. */
   setWake(wake: () => void): void {
@@ -25,6 +26,8 @@ export class SpoolWatch {
    */
   ensure(): void {
     if (this.watcher || this.closed || !this.wake) return;
+    // a failed watch costs an exception; the launch's first step comes before its supervisor runs
+    if (this.fresh) { this.fresh = false; return; }
     try {
       const w = watch(this.file, () => this.wake?.());
       w.on('error', () => this.close());
