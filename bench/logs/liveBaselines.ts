@@ -15,23 +15,28 @@ const READER_C = `
 #include <string.h>
 #include <time.h>
 static int cmp(const void *a, const void *b) { long long x = *(const long long *)a, y = *(const long long *)b; return x < y ? -1 : x > y; }
-/* reads lines "i <realtime us>" from stdin; prints "count p50_us p99_us max_us" */
+/* reads lines "i <realtime us>" from stdin; prints "count p50_us p99_us max_us torn". A relay that
+   fell behind may write more than PIPE_BUF at once, which the pipe does not keep whole: lines cut
+   that way are counted as torn, not timed. */
 int main(void) {
-  size_t cap = 1 << 20, n = 0; long long *d = malloc(cap * sizeof *d); char line[128];
+  size_t cap = 1 << 20, n = 0, torn = 0; long long *d = malloc(cap * sizeof *d); char line[128];
   while (fgets(line, sizeof line, stdin)) {
     struct timespec now; clock_gettime(CLOCK_REALTIME, &now);
-    char *sp = strchr(line, ' '); if (!sp) continue;
+    long long at = (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
+    char *sp = strchr(line, ' ');
+    long long delay = sp ? at - atoll(sp + 1) : -1;
+    if (delay < 0 || delay > 600000000LL) { torn++; continue; }
     if (n == cap) d = realloc(d, (cap *= 2) * sizeof *d);
-    d[n++] = (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000 - atoll(sp + 1);
+    d[n++] = delay;
   }
-  if (n == 0) { printf("0 0 0 0\\n"); return 0; }
+  if (n == 0) { printf("0 0 0 0 %zu\\n", torn); return 0; }
   qsort(d, n, sizeof *d, cmp);
-  printf("%zu %lld %lld %lld\\n", n, d[(n - 1) / 2], d[(size_t)((n - 1) * 0.99)], d[n - 1]);
+  printf("%zu %lld %lld %lld %zu\\n", n, d[(n - 1) / 2], d[(size_t)((n - 1) * 0.99)], d[n - 1], torn);
   return 0;
 }
 `;
 
-export interface Spread { lines: number; p50Ms: number; p99Ms: number; maxMs: number }
+export interface Spread { lines: number; p50Ms: number; p99Ms: number; maxMs: number; torn: number }
 
 /** Runs `jobs` writers (the compiled linewriter) once directly and once relayed; returns both spreads. */
 export function liveBaselines(dir: string, writer: string, o: { jobs: number; lines: number; everyMs: number }): { direct: Spread; relayed: Spread } {
@@ -46,10 +51,10 @@ export function liveBaselines(dir: string, writer: string, o: { jobs: number; li
     const script = `i=0; while [ $i -lt ${o.jobs} ]; do ${relay ? `(${one} | cat) &` : `${one} &`} i=$((i+1)); done; wait`;
     const r = spawnSync('sh', ['-c', `(${script}) | ${reader}`], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`live baseline (${relay ? 'relayed' : 'direct'}): exit ${r.status ?? r.signal}: ${r.stderr}`);
-    const [lines, p50, p99, max] = r.stdout.trim().split(' ').map(Number);
-    return { lines, p50Ms: p50 / 1000, p99Ms: p99 / 1000, maxMs: max / 1000 };
+    const [lines, p50, p99, max, torn] = r.stdout.trim().split(' ').map(Number);
+    return { lines, p50Ms: p50 / 1000, p99Ms: p99 / 1000, maxMs: max / 1000, torn };
   };
   return { direct: run(false), relayed: run(true) };
 }
 
-export const describeSpread = (s: Spread) => `p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(1)} ms (${s.lines} lines)`;
+export const describeSpread = (s: Spread) => `p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(1)} ms (${s.lines} lines${s.torn ? `, ${s.torn} torn by writes over PIPE_BUF` : ''})`;
