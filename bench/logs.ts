@@ -4,6 +4,7 @@
 //      fsynced (baselines, same run). "Captured" = RunJob sent until GetJobStatus says COMPLETED:
 //      the daemon records the exit only after the JobOutputWritten events of every byte are
 //      committed and fsynced in the event log, so that is when the whole output is durably stored.
+//      The daemon runs with the node flags `npm start` uses (bench/daemonClient.ts DAEMON_NODE_FLAGS).
 //      Then `rnx job log` (the real CLI, in its own process) reads it all to /dev/null. The daemon
 //      runs in its own process; its VmHWM, RssAnon and RssFile come from /proc/<pid>/status.
 //   2. LIVE_JOBS concurrent jobs each printing one line per LIVE_EVERY_MS ms for LIVE_LINES lines,
@@ -13,7 +14,7 @@
 //   LOGS_BYTES=1073741824 (0 skips part 1); LOGS_READ=0 skips the rnx job log read; LOGS_CONFIG_YAML
 //   is appended to the daemon's config (e.g. "storage:\n  compactEveryBytes: 16777216\n");
 //   LIVE_JOBS=1000 (0 skips part 2) LIVE_LINES=300 LIVE_EVERY_MS=10; BENCH_DAEMON_FLAGS
-//   node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+//   extra node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -27,7 +27,7 @@ test('no file anywhere gives the built-in defaults', () => {
   assert.is(c.source, null);
   assert.equal(c.server, { address: '0.0.0.0', port: 50051, nodeId: '' });
   assert.equal(c.joblet, { maxConcurrentJobs: 100, jobTimeoutMs: 0, stopGracePeriodMs: 100, maxUploadBytes: 64 * 1024 * 1024, maxCpuPercent: 10000, maxOutputBytes: 1024 * 1024 * 1024, metricsIntervalMs: 5000 });
-  assert.equal(c.storage, { dataDir: '/opt/joblet', snapshotEvery: 10000, compactIntervalMs: 30_000, compactEveryBytes: 64 * 1024 * 1024 });
+  assert.equal(c.storage, { dataDir: '/opt/joblet', snapshotEvery: 10000, compactIntervalMs: 30_000, compactEveryBytes: 8 * 1024 * 1024 });
   assert.equal(c.security, { certsDir: '/opt/joblet/certs', serverNames: [] });
   assert.is(c.logging.level, 'info');
   assert.equal(c.ignoredKeys, []);

@@ -147,7 +147,9 @@ export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'st
       { key: 'snapshotEvery', default: 10000, rule: r.int(1) },
       // Output the persist service has stored leaves the log (docs/decisions/0013); 0 turns it off.
       { key: 'compactInterval', as: 'compactIntervalMs', default: '30s', rule: r.durationOrOff(1000) },
-      { key: 'compactEveryBytes', default: 64 * MiB, rule: r.int(0) },
+      // 8 MiB: during a flood the log's resident pages are about the uncompacted output (the
+      // persist window plus this), ~40 MiB instead of ~110 MiB at 64 MiB (bench/logs, decision 0024).
+      { key: 'compactEveryBytes', default: 8 * MiB, rule: r.int(0) },
     ],
   },
   isolation: {

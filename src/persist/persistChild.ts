@@ -13,9 +13,8 @@ import { recover } from './persistRecovery.js';
 import { logsDir, socketPath } from './persistLayout.js';
 import { startHistoryServer } from './historyServer.js';
 import { takeOverFromPredecessor } from './predecessor.js';
-import type { FeedEvent, FromPersistChild, PersistSettings, ToPersistChild, WireFeedEvent } from './persistProtocol.js';
-import { Socket } from 'node:net';
-import { FEED_PIPE_FD, FeedBytes } from './feedPipe.js';
+import type { FromPersistChild, PersistSettings, ToPersistChild } from './persistProtocol.js';
+import { LogOutputReader } from './logOutputReader.js';
 
 const CHECKPOINT_EVERY_MS = 100;
 const CHECKPOINT_EVERY_BYTES = 2 * 1024 * 1024;
@@ -35,31 +34,9 @@ let checkpointTimer: NodeJS.Timeout | undefined;
 let checkpointSoon = false;
 let server: grpc.Server | undefined;
 let socket = '';
+let reader: LogOutputReader | undefined;
 
 const send = (m: FromPersistChild): void => { if (process.connected) process.send!(m); };
-
-// The output bytes of the feed, beside the IPC channel (feedPipe.ts).
-const feedBytes = new FeedBytes(new Socket({ fd: FEED_PIPE_FD, readable: true, writable: false }));
-const EMPTY = Buffer.alloc(0);
-
-/** The pipe's bytes for one message's output events (undefined when it has none). */
-function takeOutputBytes(events: WireFeedEvent[]): Promise<Buffer> | undefined {
-  let total = 0;
-  for (const e of events) if (e.k === 'out') total += e.len;
-  return total > 0 ? feedBytes.take(total) : undefined;
-}
-
-/** The message's events with each output event's bytes cut from `bytes`, in order. */
-function withOutputBytes(events: WireFeedEvent[], bytes: Buffer): FeedEvent[] {
-  let at = 0;
-  return events.map((e) => {
-    if (e.k !== 'out') return e;
-    const { len, ...rest } = e;
-    const data = bytes.subarray(at, at + len);
-    at += len;
-    return { ...rest, data };
-  });
-}
 
 /** Runs `task` after every earlier one, only while the epoch it was queued in is current. */
 function enqueue(task: () => void | Promise<void>): void {
@@ -136,6 +113,7 @@ async function onMessage(m: ToPersistChild): Promise<void> {
       dir = logsDir(m.dataDir);
       settings = m.settings;
       socket = socketPath(m.dataDir);
+      reader = new LogOutputReader(m.logFile);
       await takeOverFromPredecessor(join(m.dataDir, 'run'));
       server = await startHistoryServer(socket, {
         durable: () => projection?.durable ?? 0,
@@ -149,14 +127,12 @@ async function onMessage(m: ToPersistChild): Promise<void> {
       start();
       break;
     case 'events': {
-      // Taken now, in message order, even for a message that is dropped (feedPipe.ts).
-      const bytes = takeOutputBytes(m.events);
-      if (m.epoch !== epoch || failing) {  // sent before a rewind: the daemon resends from the checkpoint
-        bytes?.catch(() => undefined);
-        return;
-      }
+      if (m.epoch !== epoch || failing) return;  // sent before a rewind: the daemon resends from the checkpoint
       enqueue(async () => {
-        await projection!.apply(withOutputBytes(m.events, bytes ? await bytes : EMPTY), m.upTo);
+        // One event at a time: an output event's bytes are a view of the reader's buffer, valid
+        // until its next read, and the projection writes them out before it returns.
+        for (const e of m.events) await projection!.apply([e.k === 'out' ? reader!.withBytes(e) : e], e.p);
+        await projection!.apply([], m.upTo);
         scheduleCheckpoint();
       });
       break;

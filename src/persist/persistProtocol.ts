@@ -1,7 +1,7 @@
-// Messages between the daemon and its persist child over the fork(2) IPC channel (advanced
-// serialization, so output bytes travel as Buffers without base64). The daemon reads the log and
-// sends only what the files need; the child owns the files and their checkpoint
-// (docs/decisions/0014-persist-child-fed-over-ipc.md).
+// Messages between the daemon and its persist child over the fork(2) IPC channel. The daemon
+// sends only what the files need, output events by position and length (the child reads their
+// bytes from the log, logOutputReader.ts); the child owns the files and their checkpoint
+// (docs/decisions/0014-persist-child-fed-over-ipc.md, 0024).
 import type { RetentionSettings } from './retention.js';
 
 /** One log event the files care about, stripped to its fields; `p` is its log position. */
@@ -12,15 +12,16 @@ export type FeedEvent =
   | { k: 'deleted'; p: number; jobId: string };
 
 /**
- * A FeedEvent as it crosses the IPC channel: an output event names its length, and its bytes
- * follow on the feed's data pipe, in message order (feedPipe.ts).
+ * A FeedEvent as it crosses the IPC channel: an output event names its length, and the child
+ * reads its bytes from the event log at its position (logOutputReader.ts).
  */
 export type WireFeedEvent = Exclude<FeedEvent, { k: 'out' }> | (Omit<Extract<FeedEvent, { k: 'out' }>, 'data'> & { len: number });
 
 export type PersistSettings = RetentionSettings;
 
 export type ToPersistChild =
-  | { t: 'init'; dataDir: string; settings: PersistSettings }
+  /** `logFile`: the event log (events.mdb) the child reads output bytes from, read-only. */
+  | { t: 'init'; dataDir: string; logFile: string; settings: PersistSettings }
   /** The events the files need among positions up to `upTo`, in log order (may be empty). */
   | { t: 'events'; epoch: number; upTo: number; events: WireFeedEvent[] }
   | { t: 'stop' };

@@ -2,7 +2,7 @@
 // job's output and metrics to files under DATA_DIR/logs, fed by a subscription of the event log
 // over IPC (docs/decisions/0014-persist-child-fed-over-ipc.md; persistFeed.ts reads the log). The child owns the files and their
 // checkpoint; the daemon only reads the log, strips each event to what the files need, and sends
-// batches. The subscription runs at most a window ahead of the child's checkpoint, so a stuck
+// batches (output by position and length: the child reads the bytes from the log, decision 0024). The subscription runs at most a window ahead of the child's checkpoint, so a stuck
 // child (a full disk) stalls this feed only: jobs and the API never wait for it. Capture waits
 // for a healthy child that is a window behind (src/executor/captureGate.ts, docs/decisions/0023), so a flood of
 // output goes at the pace of both stores and the feed never has to re-read the log.
@@ -15,8 +15,6 @@ import { PersistFeed } from './persistFeed.js';
 import { HistoryClient, type HistoryAnswer } from './historyClient.js';
 import { logsDir } from './persistLayout.js';
 import type { FromPersistChild, PersistSettings, ToPersistChild, WireFeedEvent } from './persistProtocol.js';
-import { FEED_PIPE_FD, writeFeedBytes } from './feedPipe.js';
-import type { Writable } from 'node:stream';
 import { Supervisor, stopChild } from './supervisor.js';
 
 export type { PersistSettings } from './persistProtocol.js';
@@ -24,10 +22,11 @@ export type { PersistSettings } from './persistProtocol.js';
 const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url));
 // Output sent to the child and not yet checkpointed, plus capture's reads not yet in the log, stay
 // within this (src/executor/captureGate.ts): the live path then always has room, and the log is re-read only
-// to catch up (start, rewind, a child that failed or stalled). 24 MiB with the child
-// checkpointing every 2 MiB: in 1 GiB floods on the 2-core VM, 16 MiB saved ~10 MiB and lost
-// rate; 40 MiB took ~35 MiB more anonymous memory for the same rate (3 runs each).
-const WINDOW_BYTES = 24 * 1024 * 1024;
+// to catch up (start, rewind, a child that failed or stalled). It also bounds capture's reads in
+// flight, so it sets the daemon's live output buffers and most of the log's resident pages.
+// 12 MiB since the child reads the bytes from the log (decision 0024): in 1 GiB floods on the
+// 2-core VM, 176 MB/s against 189-191 at 24 MiB (within the noise of a loaded VM), ~30 MiB less RSS.
+const WINDOW_BYTES = 12 * 1024 * 1024;
 /** Room kept in the window for events capture does not count (lifecycle, metrics). */
 const WINDOW_SLACK = 1024 * 1024;
 /** A child with output outstanding and no checkpoint for this long no longer holds capture back. */
@@ -68,9 +67,7 @@ export class PersistService {
   private socket: string | undefined;
   private readyWaiters: (() => void)[] = [];
   private pending: WireFeedEvent[] = [];
-  /** The output bytes of `pending`, in order: they go on the data pipe (feedPipe.ts). */
-  private pendingData: Uint8Array[] = [];
-  private dataPipe: Writable | undefined;
+  /** Output bytes of `pending` (the child reads them from the log), plus a little per other event. */
   private pendingBytes = 0;
   private pendingUpTo = 0;
   private flushScheduled: false | 'now' | 'later' = false;
@@ -108,20 +105,15 @@ export class PersistService {
   get restarts(): number { return this.supervisor.restarts; }
 
   private spawn(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    const child = fork(CHILD_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'] });
+    const child = fork(CHILD_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
-    const pipe = child.stdio[FEED_PIPE_FD] as Writable;
-    this.dataPipe = pipe;
-    // EPIPE when the child dies mid-write: its exit restarts it with a new pipe.
-    pipe.on('error', (err) => this.o.log.debug({ err: err.message }, 'persist child data pipe error'));
     child.on('message', (m) => this.onMessage(m as FromPersistChild));
     // A send racing the child's exit fails with EPIPE; the exit handler restarts it.
     child.on('error', (err) => this.o.log.warn({ err: err.message }, 'persist child channel error'));
-    this.send({ t: 'init', dataDir: this.o.dataDir, settings: this.o.settings });
+    this.send({ t: 'init', dataDir: this.o.dataDir, logFile: this.o.store.file, settings: this.o.settings });
     return new Promise((resolve) => child.once('exit', (code, signal) => {
       this.rewind();
       this.child = undefined;
-      this.dataPipe = undefined;
       this.socket = undefined;
       resolve({ code, signal });
     }));
@@ -176,7 +168,6 @@ export class PersistService {
     this.sub = undefined;
     this.epoch = -1;
     this.pending = [];
-    this.pendingData = [];
     this.pendingBytes = 0;
     this.pendingUpTo = 0;
     this.inFlight = [];
@@ -246,13 +237,12 @@ export class PersistService {
     this.next = p + 1;
     const f = toFeed(p, e);
     if (f) {
-      this.pending.push(f.event);
-      if (f.data) this.pendingData.push(f.data);
-      this.pendingBytes += f.data ? f.data.length : 64;
+      this.pending.push(f);
+      this.pendingBytes += f.k === 'out' ? f.len : 64;
     }
     this.pendingUpTo = p;
     if (eager && (this.pending.length >= BATCH_EVENTS || this.pendingBytes >= BATCH_BYTES)) this.flush();
-    else this.scheduleFlush(f?.event.k === 'out');
+    else this.scheduleFlush(f?.k === 'out');
   }
 
   /** Output leaves on the next turn; a batch without any waits up to QUIET_FLUSH_MS. */
@@ -272,16 +262,10 @@ export class PersistService {
   private flush(): void {
     if (this.pendingUpTo === 0 || this.epoch < 0) return;
     if (this.inFlight.length === 0) this.lastProgress = Date.now();
-    // The message and its bytes go together or not at all: the child takes each message's bytes
-    // from the pipe in message order.
-    if (this.child?.connected && this.dataPipe) {
-      this.send({ t: 'events', epoch: this.epoch, upTo: this.pendingUpTo, events: this.pending });
-      writeFeedBytes(this.dataPipe, this.pendingData);
-    }
+    this.send({ t: 'events', epoch: this.epoch, upTo: this.pendingUpTo, events: this.pending });
     this.inFlight.push([this.pendingUpTo, this.pendingBytes]);
     this.inFlightBytes += this.pendingBytes;
     this.pending = [];
-    this.pendingData = [];
     this.pendingBytes = 0;
     this.pendingUpTo = 0;
   }
@@ -340,22 +324,21 @@ export class PersistService {
   }
 }
 
-/** The part of an event the files need (output bytes apart), or undefined when they need none of it. */
-function toFeed(p: number, e: JobEvent): { event: WireFeedEvent; data?: Uint8Array } | undefined {
+/** The part of an event the files need (output by position and length), or undefined when they need none of it. */
+function toFeed(p: number, e: JobEvent): WireFeedEvent | undefined {
   // By type string: JobMetricsSampled may be newer than this build's event union.
   const ev = e as { type: string; jobId?: string; at: number } & Record<string, unknown>;
   if (ev.jobId === undefined) return undefined;
   switch (ev.type) {
     case 'JobOutputWritten': {
-      const data = ev.data as Uint8Array;
-      return { event: { k: 'out', p, jobId: ev.jobId, at: ev.at, stream: ev.stream === 'stderr' ? 'stderr' : 'stdout', len: data.length }, data };
+      return { k: 'out', p, jobId: ev.jobId, at: ev.at, stream: ev.stream === 'stderr' ? 'stderr' : 'stdout', len: (ev.data as Uint8Array).length };
     }
     case 'JobMetricsSampled':
-      return { event: { k: 'metrics', p, jobId: ev.jobId, at: ev.at, sample: (ev.sample ?? {}) as Record<string, unknown> } };
+      return { k: 'metrics', p, jobId: ev.jobId, at: ev.at, sample: (ev.sample ?? {}) as Record<string, unknown> };
     case 'JobFinished':
-      return { event: { k: 'finished', p, jobId: ev.jobId, at: ev.at, status: String(ev.status), exitCode: Number(ev.exitCode) } };
+      return { k: 'finished', p, jobId: ev.jobId, at: ev.at, status: String(ev.status), exitCode: Number(ev.exitCode) };
     case 'JobDeleted':
-      return { event: { k: 'deleted', p, jobId: ev.jobId } };
+      return { k: 'deleted', p, jobId: ev.jobId };
     default:
       return undefined;
   }
