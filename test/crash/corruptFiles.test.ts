@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import { refusedStart, startDaemonProcess, type DaemonProcess } from './daemonProcess.js';
 import { call } from './workload.js';
+import { supervisorPaths, supervisorPid, type SupervisorPaths } from '../support/supervisorPaths.js';
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
@@ -27,22 +28,22 @@ async function until(d: DaemonProcess, uuid: string, want: (s: Status) => boolea
 }
 
 /** A daemon killed while a job that printed 3 lines runs; its supervisor is killed too. */
-async function crashedWithRunningJob(): Promise<{ dataDir: string; uuid: string; jobDir: string }> {
+async function crashedWithRunningJob(): Promise<{ dataDir: string; uuid: string; files: SupervisorPaths }> {
   const dataDir = freshDir();
   const d = await startDaemonProcess(dataDir);
   const { job_uuid: uuid } = await call<{ job_uuid: string }>(d.jobs, 'RunJob', { command: 'sh', args: ['-c', 'echo 1; echo 2; echo 3; sleep 60'] });
   await until(d, uuid, (s) => s.status === 'RUNNING');
   await sleep(500);  // the three lines reach the log
   await d.kill();
-  const jobDir = join(dataDir, 'jobs', uuid);
-  process.kill(Number(readFileSync(join(jobDir, 'supervisor.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+  const files = supervisorPaths(dataDir, uuid);
+  process.kill(supervisorPid(dataDir, uuid), 'SIGKILL');
   await sleep(100);
-  return { dataDir, uuid, jobDir };
+  return { dataDir, uuid, files };
 }
 
 rootTest('a truncated output spool: refused, naming the spool and the mv; after the mv the job is FAILED with why', async () => {
-  const { dataDir, uuid, jobDir } = await crashedWithRunningJob();
-  const spool = join(jobDir, 'output.spool');
+  const { dataDir, uuid, files } = await crashedWithRunningJob();
+  const spool = files.spool;
   truncateSync(spool, 8);
   const r = await refusedStart(dataDir);
   assert.is.not(r.code, 0);
@@ -56,14 +57,14 @@ rootTest('a truncated output spool: refused, naming the spool and the mv; after 
 });
 
 rootTest('a garbage pid file and a garbage status file: refused, naming each', async () => {
-  const { dataDir, jobDir } = await crashedWithRunningJob();
-  const pidFile = join(jobDir, 'supervisor.pid');
+  const { dataDir, files } = await crashedWithRunningJob();
+  const pidFile = files.pidFile;
   writeFileSync(pidFile, 'not a pid\n');
   let r = await refusedStart(dataDir);
   assert.is.not(r.code, 0);
   assert.match(r.out, `${pidFile}: not "<pid> <start time>"`);
   writeFileSync(pidFile, '1 1\n');
-  const status = join(jobDir, 'status');
+  const status = files.statusFile;
   writeFileSync(status, 'started 1\nexited\n');
   r = await refusedStart(dataDir);
   assert.is.not(r.code, 0);

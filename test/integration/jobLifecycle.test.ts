@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestDaemon, call, FINAL, collect, type TestDaemon } from '../support/testDaemon.js';
+import { supervisorPaths } from '../support/supervisorPaths.js';
 import type { JobServiceClient } from '../../src/gen/joblet/JobService.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import type { RunJobRequest } from '../../src/gen/joblet/RunJobRequest.js';
@@ -117,8 +118,11 @@ test('environment, secrets and uploads: the job sees them; responses mask secret
   // once its end is in the log, the secret value is gone from the host and the spool is emptied
   const jobDir = join(d.dataDir, 'jobs', job_uuid);
   assert.not.ok(existsSync(join(jobDir, 'secret-env')), 'the secret value is gone');
-  assert.is(statSync(join(jobDir, 'output.spool')).size, 0, 'the spool is emptied');
-  assert.ok(existsSync(join(jobDir, 'status')), 'the small status file stays until DeleteJob');
+  const files = supervisorPaths(d.dataDir, job_uuid);
+  assert.is(statSync(files.spool).size, 0, 'the spool is emptied');
+  // the supervisor's small files: on the tmpfs they go with the end (they hold memory); in the job dir they stay until DeleteJob
+  if (files.onTmpfs) assert.not.ok(existsSync(files.stateDir), 'the state dir on the tmpfs is gone');
+  else assert.ok(existsSync(files.statusFile), 'the small status file stays until DeleteJob');
 });
 
 test('DeleteJob removes a finished job; DeleteAllJobs deletes finished ones and skips active ones', async () => {

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestDaemon, call, collect, type TestDaemon } from '../support/testDaemon.js';
+import { supervisorPaths, supervisorPid } from '../support/supervisorPaths.js';
 import type { GetJobStatusResponse__Output as Status } from '../../src/gen/joblet/GetJobStatusResponse.js';
 import type { Job__Output } from '../../src/gen/joblet/Job.js';
 
@@ -57,7 +58,6 @@ test('a scheduled job survives a restart and runs at its time', async () => {
 
 const run = async (d: TestDaemon, req: Record<string, unknown>) => (await call<{ job_uuid: string }>(d.jobs(), 'RunJob', req)).job_uuid;
 const output = async (d: TestDaemon, uuid: string) => Buffer.concat((await collect<{ payload: Buffer }>(d.jobs(), 'GetJobLogs', { uuid })).map((c) => c.payload)).toString();
-const supervisorPid = (dataDir: string, uuid: string) => Number(readFileSync(join(dataDir, 'jobs', uuid, 'supervisor.pid'), 'utf8').split(' ')[0]);
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 test('a job running when the daemon stopped is re-attached: output written meanwhile, then its true exit code', async () => {
@@ -93,7 +93,7 @@ test('a job that ended while the daemon was down is recorded with its real exit 
   const s = await until(b, uuid, (x) => x.status !== 'RUNNING');
   assert.equal([s.status, s.exit_code], ['FAILED', 3]);
   assert.is(await output(b, uuid), Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join(''));
-  assert.is(statSync(join(dataDir, 'jobs', uuid, 'output.spool')).size, 0, 'the spool is emptied once the end is in the log');
+  assert.is(statSync(supervisorPaths(dataDir, uuid).spool).size, 0, 'the spool is emptied once the end is in the log');
   await b.close();
 });
 
@@ -140,7 +140,7 @@ test('a corrupt status file stops the daemon from starting, naming the file and 
   const uuid = await run(a, { command: 'sleep', args: ['30'] });
   await until(a, uuid, (s) => s.status === 'RUNNING');
   await a.close();
-  const status = join(dataDir, 'jobs', uuid, 'status');
+  const status = supervisorPaths(dataDir, uuid).statusFile;
   process.kill(supervisorPid(dataDir, uuid), 'SIGKILL');
   writeFileSync(status, 'garbage\n');
   try {
