@@ -17,7 +17,7 @@ const load = (storage: string) => {
 
 test('defaults: every 30 s and after 8 MiB of output; 0 turns it off; durations are read', () => {
   const d = load('snapshotEvery: 5');
-  // 8 MiB (was 64): it bounds the log's resident pages during a flood (decision 0024)
+  // 8 MiB (was 64): it bounds the log's resident pages during a flood (decision 0025)
   assert.equal([d.storage.compactIntervalMs, d.storage.compactEveryBytes], [30_000, 8 * 1024 * 1024]);
   const off = load('compactInterval: 0, compactEveryBytes: 0');
   assert.equal([off.storage.compactIntervalMs, off.storage.compactEveryBytes], [0, 0]);

@@ -148,7 +148,7 @@ export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'st
       // Output the persist service has stored leaves the log (docs/decisions/0013); 0 turns it off.
       { key: 'compactInterval', as: 'compactIntervalMs', default: '30s', rule: r.durationOrOff(1000) },
       // 8 MiB: during a flood the log's resident pages are about the uncompacted output (the
-      // persist window plus this), ~40 MiB instead of ~110 MiB at 64 MiB (bench/logs, decision 0024).
+      // persist window plus this), ~40 MiB instead of ~110 MiB at 64 MiB (bench/logs, decision 0025).
       { key: 'compactEveryBytes', default: 8 * MiB, rule: r.int(0) },
     ],
   },

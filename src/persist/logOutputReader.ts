@@ -1,4 +1,4 @@
-// The persist child's read-only view of the event log (docs/decisions/0024): the daemon names each
+// The persist child's read-only view of the event log (docs/decisions/0025): the daemon names each
 // output event by position and length, and the child reads the bytes from the log itself, a
 // second process on the same LMDB file. The bytes were just written, so they come from the page
 // cache; the daemon no longer copies a flood's output down a pipe whose small socket buffer it
@@ -48,7 +48,11 @@ export class LogOutputReader {
     return data;
   }
 
-  private open(): Database<Buffer, number> {
+  /**
+   * Opens the log (read at once by the child's init: lmdb-js then clears the reader slots of dead
+   * processes, so a predecessor SIGKILLed mid-read pins no pages). Throws when it is not there.
+   */
+  open(): Database<Buffer, number> {
     if (this.events) return this.events;
     // The daemon's map size, so the map never has to follow the file's growth; read-only, so
     // this process cannot write the log (LMDB still registers it as a reader in the -lock file).

@@ -114,6 +114,7 @@ async function onMessage(m: ToPersistChild): Promise<void> {
       settings = m.settings;
       socket = socketPath(m.dataDir);
       reader = new LogOutputReader(m.logFile);
+      reader.open();
       await takeOverFromPredecessor(join(m.dataDir, 'run'));
       server = await startHistoryServer(socket, {
         durable: () => projection?.durable ?? 0,

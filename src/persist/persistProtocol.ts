@@ -1,7 +1,7 @@
 // Messages between the daemon and its persist child over the fork(2) IPC channel. The daemon
 // sends only what the files need, output events by position and length (the child reads their
 // bytes from the log, logOutputReader.ts); the child owns the files and their checkpoint
-// (docs/decisions/0014-persist-child-fed-over-ipc.md, 0024).
+// (docs/decisions/0014-persist-child-fed-over-ipc.md, 0025).
 import type { RetentionSettings } from './retention.js';
 
 /** One log event the files care about, stripped to its fields; `p` is its log position. */

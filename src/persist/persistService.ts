@@ -2,7 +2,7 @@
 // job's output and metrics to files under DATA_DIR/logs, fed by a subscription of the event log
 // over IPC (docs/decisions/0014-persist-child-fed-over-ipc.md; persistFeed.ts reads the log). The child owns the files and their
 // checkpoint; the daemon only reads the log, strips each event to what the files need, and sends
-// batches (output by position and length: the child reads the bytes from the log, decision 0024). The subscription runs at most a window ahead of the child's checkpoint, so a stuck
+// batches (output by position and length: the child reads the bytes from the log, decision 0025). The subscription runs at most a window ahead of the child's checkpoint, so a stuck
 // child (a full disk) stalls this feed only: jobs and the API never wait for it. Capture waits
 // for a healthy child that is a window behind (src/executor/captureGate.ts, docs/decisions/0023), so a flood of
 // output goes at the pace of both stores and the feed never has to re-read the log.
@@ -24,7 +24,7 @@ const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url))
 // within this (src/executor/captureGate.ts): the live path then always has room, and the log is re-read only
 // to catch up (start, rewind, a child that failed or stalled). It also bounds capture's reads in
 // flight, so it sets the daemon's live output buffers and most of the log's resident pages.
-// 12 MiB since the child reads the bytes from the log (decision 0024): in 1 GiB floods on the
+// 12 MiB since the child reads the bytes from the log (decision 0025): in 1 GiB floods on the
 // 2-core VM, 176 MB/s against 189-191 at 24 MiB (within the noise of a loaded VM), ~30 MiB less RSS.
 const WINDOW_BYTES = 12 * 1024 * 1024;
 /** Room kept in the window for events capture does not count (lifecycle, metrics). */
