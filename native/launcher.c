@@ -25,7 +25,7 @@
 #include "startup.h"
 
 static int status_fd = -1;
-static struct spool spool = {.fd = -1, .rd = {-1, -1}, .wr = {-1, -1}};
+static struct spool spool = {.fd = -1, .dir_fd = -1, .rd = {-1, -1}, .wr = {-1, -1}};
 
 /* A failure before the job exists: one status line, exit 127 (the shell's "could not run"). */
 __attribute__((noreturn)) static void fail(const char *step, int err) {
@@ -44,7 +44,7 @@ __attribute__((noreturn)) static void fail_with(const struct failure *f) {
 
 /* Exit the way the job did, after the last status line (and the last byte of its output). */
 __attribute__((noreturn)) static void finish(int job_status) {
-  if (spool.fd >= 0) spool_finish(&spool);
+  if (spool.on) spool_finish(&spool);
   /* without a status fd or state dir the exit code says it all; stderr belongs to the job */
   int report = status_fd >= 0 || state_dir_fd() >= 0;
   if (WIFSIGNALED(job_status)) {
@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
     close(sig_fd);
     close(sync[0]);
     close(exitp[0]);
-    if (spool.fd >= 0) spool_child_fds(&spool);
+    if (spool.on) spool_child_fds(&spool);
     if (state_dir_fd() >= 0) close(state_dir_fd());
     run_init(&o, sync[1], exitp[1], &orig_mask);
   }
@@ -111,14 +111,14 @@ int main(int argc, char **argv) {
   if (cgroup_fd >= 0) close(cgroup_fd);
   if (o.netns_fd >= 0) close(o.netns_fd); /* init holds it now; the namespace lives with the job */
   if (o.hold_fd >= 0) close(o.hold_fd);   /* init waits on it; ours would keep the pipe from closing */
-  if (spool.fd >= 0) spool_parent_fds(&spool);
+  if (spool.on) spool_parent_fds(&spool);
 
   /* 5. supervise: startup messages, output, signals to forward, init's exit. While a spool
    *    record is pending (a write failed) the pipes are not read: the job waits, nothing is lost. */
   struct startup st;
   startup_init(&st, sync[0]);
   for (;;) {
-    int pending = spool.fd >= 0 && spool_pending(&spool);
+    int pending = spool.on && spool_pending(&spool);
     struct pollfd pf[4] = {{.fd = sig_fd, .events = POLLIN},
                            {.fd = st.done ? -1 : sync[0], .events = POLLIN},
                            {.fd = pending ? -1 : spool.rd[0], .events = POLLIN},

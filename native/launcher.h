@@ -68,7 +68,10 @@ struct launch_opts {
 #define SPOOL_HEADER 16
 #define SPOOL_CHUNK 65536 /* one pipe read, at most one record's payload */
 struct spool {
-  int fd;    /* output.spool */
+  int on;    /* opened: the pipes exist (with --state-dir) */
+  int fd;    /* output.spool; -1 until the first record (spool.c: made lazily) */
+  int dir_fd;       /* the state dir, for the spool or its symlink */
+  const char *path; /* --spool, or NULL: STATE_DIR/output.spool */
   int rd[2]; /* our ends of the job's stdout and stderr pipes; -1 once at EOF */
   int wr[2]; /* the job's ends, its fd 1 and 2; closed in the launcher after the fork */
   unsigned long long cap, kept, dropped;

@@ -235,6 +235,22 @@ test('attach with a spool file: no state files but the spool (a host restart emp
   assert.match(String(lost.reason), /no supervisor files in .*wiped1/);
 });
 
+test('attach with a spool file: a started job that printed nothing has no spool, and that is not corruption', async () => {
+  const ex = createNativeExecutor({ launcherPath: join(dir, 'unused') });
+  const stateDir = freshState('silent');
+  writeFileSync(join(stateDir, 'supervisor.pid'), '999999999 1\n');
+  writeFileSync(join(stateDir, 'status'), 'started 12\nexited 0\n');
+  const end = until(ex, 'silent', isEnd);
+  assert.is(await ex.attach({ jobId: 'silent', stateDir, spoolFile: join(dir, 'disk', 'never-made'), spoolOffset: SPOOL_START, started: true }), 'attached');
+  assert.equal(await end, [{ type: 'exited', jobId: 'silent', exitCode: 0 }]);
+  try {
+    await ex.attach({ jobId: 'wrote', stateDir, spoolFile: join(dir, 'disk', 'never-made'), spoolOffset: SPOOL_START + 20, started: true });
+    assert.unreachable('attached');
+  } catch (err) {
+    assert.match((err as Error).message, /never-made: missing, but the job wrote output up to spool offset 28/);
+  }
+});
+
 test('a reused job id throws; running and signal follow the job', async () => {
   const ex = createNativeExecutor({ launcherPath: fakeLauncher('slow', `st 'started 9'; sleep 0.2; st 'started 9' 'exited 0'`) });
   const done = new Promise<void>((r) => ex.onObservation((o) => { if (o.type === 'exited') r(); }));

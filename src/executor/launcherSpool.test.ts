@@ -1,7 +1,7 @@
-// The real launcher's --spool (decision 0024): the spool made on disk at the given path, its dir
-// made if missing, linked into the state dir; and a spool that already exists stops the launch
-// before the job runs (another supervisor ran this job), though the launcher now makes the spool
-// while init sets the job up. Without isolation (no root), so the job's effects are on the host.
+// The real launcher's --spool (decision 0024): the spool made on disk at the given path at the
+// job's first output, its dir made if missing, linked into the state dir; none for a job that
+// prints nothing; and a spool that already exists stops the launch before the job runs (another
+// supervisor ran this job). Without isolation (no root), so the job's effects are on the host.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -34,6 +34,14 @@ rootTest('the spool is made at --spool (and its dir), linked into the state dir,
   assert.is(readlinkSync(join(stateDir, 'output.spool')), spoolFile);
   const { records } = await readRecords(spoolFile, SPOOL_START);
   assert.equal(records.map((r) => [r.stream, r.data.toString()]), [['stdout', 'hello\n']]);
+});
+
+rootTest('a job that prints nothing leaves no spool and no symlink', () => {
+  const spoolFile = join(dir, 'jobs', 'silent', 'output.spool');
+  const { stateDir, status } = launch('silent', 'true', spoolFile);
+  assert.equal(status?.final, { kind: 'exited', code: 0 });
+  assert.not.ok(existsSync(spoolFile), 'no spool');
+  assert.not.ok(existsSync(join(stateDir, 'output.spool')), 'no symlink');
 });
 
 rootTest('an existing spool: the launch fails naming it, and the job never ran', () => {

@@ -36,8 +36,10 @@ export function checkStateDir(spec: AttachSpec): StateDirFinding {
   if (hasSpool) {
     const problem = checkSpool(spool, spec.spoolOffset);
     if (problem) throw new CorruptStateError(spool, problem);
-  } else if (spec.spoolOffset > SPOOL_START || status?.started !== undefined) {
-    // the supervisor creates the spool before it forks the job, so a started job has one
+  } else if (spec.spoolOffset > SPOOL_START || (status?.started !== undefined && spec.spoolFile === undefined)) {
+    // a supervisor without --spool creates its spool before it forks the job, so a started job
+    // has one; with --spool it is made at the first record (native/spool.c): a job that printed
+    // nothing has none
     throw new CorruptStateError(spool, `missing, but the job ${spec.spoolOffset > SPOOL_START ? `wrote output up to spool offset ${spec.spoolOffset}` : 'started'}`, true);
   }
   return { kind: 'found', ...(id ? { id } : {}) };
