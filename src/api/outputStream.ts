@@ -15,7 +15,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { JobEvent } from '../events/jobEvents.js';
 import { isFinal } from '../events/job.js';
 import { DomainError } from '../events/errors.js';
-import type { EventStore } from '../persist/eventStore.js';
+import type { EventStore, StoredEvent } from '../persist/eventStore.js';
 import type { CommandHandler } from '../daemon/commands.js';
 import type { OutputChunk, OutputHistory } from './outputHistory.js';
 import { TailCutter, TailFinder } from './outputTail.js';
@@ -75,9 +75,9 @@ export class OutputStreams {
     const end = () => stop.abort();
     const news = new JobNews();
     this.news.set(stop.signal, news);
-    const off = this.d.commands.onJobEvent(q.jobId, ({ event }) => {
-      news.arrived();
-      if (event.type === 'JobDeleted') { deleted = true; end(); }
+    const off = this.d.commands.onJobEvent(q.jobId, (e) => {
+      news.arrived(e);
+      if (e.event.type === 'JobDeleted') { deleted = true; end(); }
     });
     cancelled.addEventListener('abort', end);
     this.open.add(stop);
@@ -210,10 +210,13 @@ export class OutputStreams {
         await waitOrAbort(news ? news.next() : store.waitBeyond(pos - 1), stop);
         continue;
       }
-      // Through the per-job index: LOG_WINDOW of this job's events, however sparse they lie among
+      // A follower that keeps up takes its job's new events as the table heard them; otherwise,
+      // through the per-job index: LOG_WINDOW of this job's events, however sparse they lie among
       // other jobs' events (a window of log positions made a reader of one of 1,000 jobs crawl).
-      const batch = store.readChunk(pos, upTo, jobId, LOG_WINDOW);
-      const to = batch.length === LOG_WINDOW ? batch[batch.length - 1]!.position : upTo;
+      const heardUpTo = Math.min(upTo, commands.table.position);
+      const heard = pos <= heardUpTo ? news?.take(pos, heardUpTo, LOG_WINDOW) : undefined;
+      const batch = heard ?? store.readChunk(pos, upTo, jobId, LOG_WINDOW);
+      const to = batch.length === LOG_WINDOW ? batch[batch.length - 1]!.position : heard ? heardUpTo : upTo;
       for (const { position, event } of batch) {
         if (stop.aborted) return { ended: false };
         if (event.type === 'JobOutputWritten') {
@@ -231,19 +234,61 @@ export class OutputStreams {
   }
 }
 
+// What a follower keeps of its job's events as they arrive: a live follower then reads them from
+// here instead of reading back (and decoding) from LMDB what was just written. Small bounds: a
+// follower that falls behind drops them and reads the log, as before.
+const HELD_EVENTS = 64;
+const HELD_BYTES = 256 * 1024;
+
 /**
- * "An event of this job became durable" (CommandHandler.onEvent, after lastPosition includes it).
- * clear() before reading lastPosition, next() when caught up: an event in between is not missed.
+ * "An event of this job became durable" (CommandHandler.onJobEvent, called once the job table has
+ * applied it). clear() before reading lastPosition, next() when caught up: an event in between is
+ * not missed. It also holds the events it heard, from `from` on without a gap (every durable event
+ * of the job reaches arrived(), in order), so take() can serve a range the table has applied.
  */
 class JobNews {
   private pending = false;
   private wake: (() => void) | undefined;
+  private held: StoredEvent<JobEvent>[] = [];
+  private heldBytes = 0;
+  /** every event of the job from this position on was heard (Infinity: none held) */
+  private from = Infinity;
 
-  arrived(): void {
+  arrived(e: StoredEvent<JobEvent>): void {
     this.pending = true;
+    const bytes = e.event.type === 'JobOutputWritten' ? e.event.data.length : 0;
+    if (this.held.length >= HELD_EVENTS || this.heldBytes + bytes > HELD_BYTES) {
+      // the follower is behind: forget, and start a new gap-free run here
+      this.held = [];
+      this.heldBytes = 0;
+      this.from = Infinity;
+    }
+    if (this.held.length === 0) this.from = Math.min(this.from, e.position);
+    this.held.push(e);
+    this.heldBytes += bytes;
     const w = this.wake;
     this.wake = undefined;
     w?.();
+  }
+
+  /**
+   * The job's events in [pos, upTo] (at most `limit`), or undefined when those heard do not cover
+   * pos. Only for upTo ≤ the job table's position: every event up to there has been heard.
+   */
+  take(pos: number, upTo: number, limit: number): StoredEvent<JobEvent>[] | undefined {
+    if (this.from > pos) return undefined;
+    // those before pos were read; the ones served stay until a later take passes them, since the
+    // reader may stop inside a batch (at a compacted event) and come back to the rest
+    let skip = 0;
+    while (skip < this.held.length && this.held[skip]!.position < pos) {
+      const e = this.held[skip++]!.event;
+      this.heldBytes -= e.type === 'JobOutputWritten' ? e.data.length : 0;
+    }
+    if (skip > 0) this.held = this.held.slice(skip);
+    this.from = pos;
+    let end = 0;
+    while (end < this.held.length && end < limit && this.held[end]!.position <= upTo) end++;
+    return this.held.slice(0, end);
   }
 
   clear(): void { this.pending = false; }

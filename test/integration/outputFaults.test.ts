@@ -70,14 +70,15 @@ function jobChecksum(got: Received): string {
   return m![1];
 }
 
-/** Every output event of the job, from the log: the stream tags and the byte count there. */
+/** Every output event of the job, from the log: the stream tags and the byte count there (a
+ *  compacted event counts the bytes it held: compaction runs every few MiB of output). */
 function loggedOutput(uuid: string): { streams: Set<string>; bytes: number } {
   const streams = new Set<string>();
   let bytes = 0;
   for (const { event } of d.daemon.readLog()) {
     if (event.type !== 'JobOutputWritten' || event.jobId !== uuid) continue;
     streams.add(event.stream);
-    bytes += event.data.length;
+    bytes += event.compactedBytes ?? event.data.length;
   }
   return { streams, bytes };
 }

@@ -201,6 +201,31 @@ test('deleting the job while a reader is stuck behind a full client ends it with
   } finally { w.remove(); }
 });
 
+test('a live follower that stalls past what it keeps in memory, among another job\'s output, still gets every byte once', async () => {
+  const w = await world();
+  try {
+    await live(w, 0);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const got: Buffer[] = [];
+    // the first chunk's send waits (a client that stopped reading) while 300 more chunks, and the
+    // other job's output between them, become durable: more than a follower keeps (64 events)
+    const done = w.outputs.stream(rawOutput(JOB), (c) => { got.push(Buffer.from(c.data)); return got.length === 1 ? gate : undefined; }, new AbortController().signal);
+    await until(() => got.length === 1);
+    for (let i = 1; i < 301; i++) {
+      await live(w, i, i % 5 === 0 ? 'stderr' : 'stdout');
+      if (i % 3 === 0) await w.commands.append([{ type: 'JobOutputWritten', jobId: OTHER, at: 1, stream: 'stdout', data: Buffer.from('other\n') }]);
+    }
+    release();
+    await until(() => got.length === 301);
+    // and once it has caught up, it follows live again
+    for (let i = 301; i < 311; i++) await live(w, i);
+    await finish(w);
+    await done;
+    assert.equal(Buffer.concat(got), Buffer.concat(w.expected));
+  } finally { w.remove(); }
+});
+
 test('shutdown (closeAll) ends an open follower with UNAVAILABLE, not a clean end', async () => {
   const w = await world();
   try {
