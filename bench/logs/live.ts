@@ -129,6 +129,8 @@ export async function liveLines(d: ConfiguredDaemon, dir: string, o: LiveOptions
   const submitS = (performance.now() - t0) / 1000;
   const lateS = (Date.now() - startMs) / 1000;
   console.log(`  submitted in ${submitS.toFixed(1)} s (${lateS > 0 ? `${lateS.toFixed(1)} s after` : `${(-lateS).toFixed(1)} s before`} the window opened)`);
+  // CPU is counted from the window's opening: before it the daemon only waits (and polls 1,000 tails)
+  await new Promise((r) => setTimeout(r, Math.max(0, startMs - Date.now())));
   const cpu0 = procCpuMs(d.pid);
   const own0 = process.cpuUsage();
   const w0 = Date.now();
