@@ -24,9 +24,10 @@ const CHILD_ENTRY = fileURLToPath(new URL('./persistChild.js', import.meta.url))
 // within this (src/executor/captureGate.ts): the live path then always has room, and the log is re-read only
 // to catch up (start, rewind, a child that failed or stalled). It also bounds capture's reads in
 // flight, so it sets the daemon's live output buffers and most of the log's resident pages.
-// 12 MiB since the child reads the bytes from the log (decision 0025): in 1 GiB floods on the
-// 2-core VM, 176 MB/s against 189-191 at 24 MiB (within the noise of a loaded VM), ~30 MiB less RSS.
-const WINDOW_BYTES = 12 * 1024 * 1024;
+// 8 MiB since the child reads the bytes from the log (decision 0025): in 1 GiB floods on the
+// 2-core VM (daemon under --optimize-for-size), 120-122 MB/s and 71-72 MiB of RSS growth, against
+// 110-125 MB/s and 84-87 MiB at 12 MiB and 133 MB/s and 104 MiB at 16 MiB.
+const WINDOW_BYTES = 8 * 1024 * 1024;
 /** Room kept in the window for events capture does not count (lifecycle, metrics). */
 const WINDOW_SLACK = 1024 * 1024;
 /** A child with output outstanding and no checkpoint for this long no longer holds capture back. */
