@@ -26,6 +26,7 @@
 
 static int status_fd = -1;
 static struct spool spool = {.fd = -1, .dir_fd = -1, .rd = {-1, -1}, .wr = {-1, -1}};
+static pid_t init_pid = -1; /* reaped before we exit, unless it already was */
 
 /* A failure before the job exists: one status line, exit 127 (the shell's "could not run"). */
 __attribute__((noreturn)) static void fail(const char *step, int err) {
@@ -47,12 +48,14 @@ __attribute__((noreturn)) static void finish(int job_status) {
   if (spool.on) spool_finish(&spool);
   /* without a status fd or state dir the exit code says it all; stderr belongs to the job */
   int report = status_fd >= 0 || state_dir_fd() >= 0;
-  if (WIFSIGNALED(job_status)) {
-    if (report) status_printf(status_fd, "killed %d", WTERMSIG(job_status));
-    exit(128 + WTERMSIG(job_status));
-  }
-  if (report) status_printf(status_fd, "exited %d", WEXITSTATUS(job_status));
-  exit(WEXITSTATUS(job_status));
+  int code = WIFSIGNALED(job_status) ? 128 + WTERMSIG(job_status) : WEXITSTATUS(job_status);
+  if (report && WIFSIGNALED(job_status)) status_printf(status_fd, "killed %d", WTERMSIG(job_status));
+  else if (report) status_printf(status_fd, "exited %d", WEXITSTATUS(job_status));
+  /* the status did not wait for init's own exit, our exit does: nothing of ours outlives us */
+  if (init_pid > 0)
+    while (waitpid(init_pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+  exit(code);
 }
 
 int main(int argc, char **argv) {
@@ -97,6 +100,7 @@ int main(int argc, char **argv) {
   if (unshare(CLONE_NEWPID) < 0) fail("unshare pid", errno);
   pid_t init = fork_init(&o, cgroup_fd, &f);
   if (init < 0) fail_with(&f);
+  if (init > 0) init_pid = init;
   if (init == 0) {
     if (status_fd >= 0) close(status_fd);
     close(sig_fd);
@@ -114,34 +118,60 @@ int main(int argc, char **argv) {
   if (spool.on) spool_parent_fds(&spool);
 
   /* 5. supervise: startup messages, output, signals to forward, init's exit. While a spool
-   *    record is pending (a write failed) the pipes are not read: the job waits, nothing is lost. */
+   *    record is pending (a write failed) the pipes are not read: the job waits, nothing is lost.
+   *    The job's end is known before init is reaped: init writes the job's status to the exit
+   *    pipe, kills and reaps every other process of the namespace, and exits; its exit closes
+   *    its fds (the exit pipe and the job's output pipes: EOF) before it tears the job's
+   *    namespaces down (~0.7 ms of unmounts on the bench VM), and the status line need not wait
+   *    for that. After a kill of init by us that order is not known, so then init's reaping
+   *    decides, as it does when init ended without the job's status. */
   struct startup st;
   startup_init(&st, sync[0]);
+  int job_status = 0, have_status = 0, exit_open = 1, killed_init = 0;
   for (;;) {
     int pending = spool.on && spool_pending(&spool);
-    struct pollfd pf[4] = {{.fd = sig_fd, .events = POLLIN},
+    struct pollfd pf[5] = {{.fd = sig_fd, .events = POLLIN},
                            {.fd = st.done ? -1 : sync[0], .events = POLLIN},
                            {.fd = pending ? -1 : spool.rd[0], .events = POLLIN},
-                           {.fd = pending ? -1 : spool.rd[1], .events = POLLIN}};
-    if (poll(pf, 4, pending ? 1000 : -1) < 0) continue; /* EINTR */
+                           {.fd = pending ? -1 : spool.rd[1], .events = POLLIN},
+                           {.fd = exit_open ? exitp[0] : -1, .events = POLLIN}};
+    if (poll(pf, 5, pending ? 1000 : -1) < 0) continue; /* EINTR */
     if (pending) spool_flush(&spool);
     for (int i = 0; i < 2; i++)
       if (pf[2 + i].revents && !spool_pending(&spool)) spool_read(&spool, i);
     if (pf[1].revents && startup_read(&st) == 1) startup_report(&st, status_fd);
+    if (pf[4].revents) {
+      int js;
+      ssize_t n = read(exitp[0], &js, sizeof js); /* one write of 4 bytes: atomic (pipe(7)) */
+      if (n == sizeof js) {
+        job_status = js;
+        have_status = 1;
+      } else if (n == 0 || (n < 0 && errno != EINTR)) {
+        exit_open = 0;
+        if (have_status && !killed_init) {
+          while (!st.done)
+            if (startup_read(&st) == 1) startup_report(&st, status_fd);
+          finish(job_status);
+        }
+      }
+    }
     if (!(pf[0].revents & POLLIN)) continue;
     struct signalfd_siginfo si;
     if (read(sig_fd, &si, sizeof si) != sizeof si) continue;
     int sig = (int)si.ssi_signo;
-    if (sig == KILL_CONTROL_SIGNAL) kill(init, SIGKILL);
-    else if (sig != SIGCHLD) kill(init, sig);
+    if (sig == KILL_CONTROL_SIGNAL) {
+      killed_init = 1;
+      kill(init, SIGKILL);
+    } else if (sig != SIGCHLD) kill(init, sig);
     else {
       int init_status;
       if (waitpid(init, &init_status, WNOHANG) != init) continue;
+      init_pid = -1;
       /* the whole namespace is gone once init is reaped, so the socket is at EOF by now */
       while (!st.done)
         if (startup_read(&st) == 1) startup_report(&st, status_fd);
-      int job_status;
-      if (read(exitp[0], &job_status, sizeof job_status) == sizeof job_status) finish(job_status);
+      if (!have_status && read(exitp[0], &job_status, sizeof job_status) == sizeof job_status) have_status = 1;
+      if (have_status) finish(job_status);
       finish(init_status); /* init failed or was killed before the job's main process exited */
     }
   }

@@ -11,6 +11,15 @@ import type { Observation, StopSignal } from './types.js';
  *  the whole cgroup by itself (v1, or v2 without memory.oom.group). */
 export const OOM_POLL_MS = 200;
 
+/**
+ * After a normal exit the supervisor reports the job's status before it has reaped init, which
+ * then still tears the job's namespaces down (~1 ms; native/launcher.c step 5) and is still
+ * counted in the cgroup: its emptiness is polled this often, this many times, before the cgroup
+ * is killed as if something of the job had stayed behind.
+ */
+const EMPTY_POLL_MS = 2;
+const EMPTY_POLLS = 50;
+
 type Emit = (o: Observation) => Promise<void>;
 
 /** Samples the job's cgroup (fresh: created for this launch, not adopted after a restart). */
@@ -42,16 +51,19 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
     }
     if (cg) {
       const oom = await cg.oomKilled().catch(() => false);
-      // Init's death took every process of the job's pid namespace along, so the cgroup is
-      // normally empty by now: one read says so, and the freeze/kill/thaw round is skipped.
-      // Daemonized leftovers, if the kernel still counts any, die with the job.
-      if (!(cg.empty?.() ?? false)) await cg.kill().catch(() => undefined);
       if (oom && o.type === 'exited') last = { ...o, oomKilled: true };
+      // An exit's status comes from init once it has killed and reaped every other process of
+      // the job's pid namespace: nothing of the job runs, only init itself may still be leaving
+      // (see EMPTY_POLL_MS), so the end is reported at once. Any other end first makes sure.
+      if (o.type !== 'exited') await settleEmpty(cg, 0);
     }
     // The end is reported once nothing of the job runs; removing the empty dirs follows it
     // (`finished` still waits for that, so a closed executor leaves no dir behind).
     await emit(last);
-    if (cg) await cg.remove().catch(() => undefined);
+    if (cg) {
+      if (o.type === 'exited') await settleEmpty(cg, EMPTY_POLLS);
+      await cg.remove().catch(() => undefined);
+    }
     resolveFinished();
   };
   const forward: Emit = (o) => (o.type === 'exited' || o.type === 'startFailed' || o.type === 'lost' ? finish(o) : emit(o));
@@ -91,4 +103,14 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
   };
   const release = (go: boolean) => { if (inner) inner.release(go); else releaseRequested ??= go; };
   return { jobId, signal, terminate, detach, release, finished };
+}
+
+/**
+ * Waits, up to `polls` reads EMPTY_POLL_MS apart, for the cgroup to count no process; then, if
+ * the kernel still counts one (a leftover that escaped init's kill), kills them all.
+ */
+async function settleEmpty(cg: JobCgroup, polls: number): Promise<void> {
+  const empty = cg.empty?.bind(cg);
+  if (empty) for (let i = 0; i < polls && !empty(); i++) await new Promise((r) => setTimeout(r, EMPTY_POLL_MS));
+  if (!(empty?.() ?? false)) await cg.kill().catch(() => undefined);
 }
