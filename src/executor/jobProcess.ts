@@ -57,7 +57,15 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
   };
   const tail = tailJob({ jobId, stateDir: spec.stateDir, from: SPOOL_START, startedKnown: false, handle, emit });
   if (spoolWatch) void tail.finished.then(() => spoolWatch.close());
-  return control(jobId, tail, { kill: (sig) => sup.kill(sig), detach: () => spoolWatch?.close(), release: (go) => { if (held) sup.release(go); } });
+  // The supervisor reports the job's end before it has reaped init (native/launcher.c step 5):
+  // `finished` also waits for the supervisor's own exit, so nothing of ours runs once it resolves
+  // (bounded: a spawner gone with the daemon never reports it).
+  const supervisorGone = () => new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, HARD_KILL_AFTER_MS);
+    t.unref();
+    sup.onEnd(() => { clearTimeout(t); resolve(); });
+  });
+  return control(jobId, tail, { kill: (sig) => sup.kill(sig), detach: () => spoolWatch?.close(), release: (go) => { if (held) sup.release(go); } }, supervisorGone);
 }
 
 /** Re-attaches to a supervisor an earlier daemon spawned (the caller checked its files). */
@@ -88,8 +96,10 @@ export function adoptJob(id: SupervisorId | undefined, opts: { jobId: string; st
 }
 
 /** signal / terminate / detach over a supervisor, whoever spawned it. */
-function control(jobId: string, tail: JobTail, sup: { kill(sig: NodeJS.Signals): boolean; detach(): void; release?(go: boolean): void }): JobProcess {
+function control(jobId: string, tail: JobTail, sup: { kill(sig: NodeJS.Signals): boolean; detach(): void; release?(go: boolean): void },
+  supervisorGone?: () => Promise<void>): JobProcess {
   const timers: NodeJS.Timeout[] = [];
+  const finished = supervisorGone ? tail.finished.then(supervisorGone) : tail.finished;
   void tail.finished.then(() => timers.forEach(clearTimeout));
   const signal = (sig: StopSignal) => !tail.done && sup.kill(sig === 'SIGKILL' ? KILL_CONTROL_SIGNAL : sig);
   const after = (ms: number, f: () => void) => { if (!tail.done) timers.push(setTimeout(f, ms)); };
@@ -103,7 +113,7 @@ function control(jobId: string, tail: JobTail, sup: { kill(sig: NodeJS.Signals):
       };
       if (graceMs > 0 && signal('SIGTERM')) after(graceMs, kill);
       else kill();
-      return tail.finished;
+      return finished;
     },
     detach() {
       timers.forEach(clearTimeout);
@@ -111,6 +121,6 @@ function control(jobId: string, tail: JobTail, sup: { kill(sig: NodeJS.Signals):
       sup.detach();
     },
     release: (go) => sup.release?.(go),
-    finished: tail.finished,
+    finished,
   };
 }
