@@ -1,6 +1,6 @@
 // The persist child's projection: applies the events the daemon feeds it to the per-job files and
 // moves the checkpoint. Appends are plain write(2)s; a checkpoint first fsyncs every file written
-// since the last one (and the dirs that gained entries), then replaces checkpoint.json, then
+// since the last one (and the dirs that gained entries), then writes the checkpoint (persistCheckpoint.ts), then
 // carries out the removals it announced. A job's end compresses its output log and writes
 // done.json; the raw log is removed only after a checkpoint no longer needs it.
 import { closeSync, createReadStream, createWriteStream, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // Where the persist service keeps its files, all under DATA_DIR/logs/ (docs/operations.md):
-//   checkpoint.json           last log position whose output and metrics are durably in the files,
+//   checkpoint.json, checkpoint.1.json  (two slots, persistCheckpoint.ts)
+//                             last log position whose output and metrics are durably in the files,
 //                             the byte lengths of running jobs' files at that position, removals due
 //   <jobId>/output.log        a running job's output records (logRecord.ts), both streams in log order
 //   <jobId>/output.log.gz     the same records, gzipped, once the job has ended (output.log goes)
