@@ -89,6 +89,9 @@ struct failure {
   const char *hint;
 };
 
+/* write(2) until all of buf is written, retrying EINTR and short writes; -1 with errno on error. */
+int write_full(int fd, const void *buf, size_t len);
+
 /* Fills f and returns -1, so a step can `return failf(f, errno, hint, "mount %s", path)`. */
 int failf(struct failure *f, int err, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -51,18 +51,6 @@ static int make_parent(const char *path, struct failure *f) {
   return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t len) {
-  const char *p = buf;
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 /* The spool file, at the first record: O_EXCL (a job id runs once), the magic, then the symlink
  * into the state dir with --spool. -1 with errno: the record stays pending and is retried. */
 static int spool_create(struct spool *s) {

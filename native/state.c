@@ -38,7 +38,8 @@ int state_open(const char *dir, struct failure *f) {
   return 0;
 }
 
-static int write_full(int fd, const char *buf, size_t len) {
+int write_full(int fd, const void *data, size_t len) {
+  const char *buf = data;
   while (len > 0) {
     ssize_t n = write(fd, buf, len);
     if (n < 0 && errno == EINTR) continue;
