@@ -112,8 +112,7 @@ export function writeCheckpoint(dir: string, cp: PersistCheckpoint): void {
 /** Overwrites the file from offset 0 and cuts it after `bytes`; true when it was empty (just made). */
 function writeAt0(fd: number, bytes: Uint8Array): boolean {
   const wasEmpty = fstatSync(fd).size === 0;
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
+  writeAll(fd, bytes, 0);
   ftruncateSync(fd, bytes.length);
   return wasEmpty;
 }
@@ -132,10 +131,13 @@ export function writeFileDurably(dir: string, name: string, bytes: Buffer): void
   fsyncDir(dir);
 }
 
-/** write(2) until every byte is written; a short write (disk nearly full) continues, an error throws. */
-export function writeAll(fd: number, bytes: Uint8Array): void {
+/**
+ * write(2) until every byte is written, at the file's offset or (pwrite) from `position` on; a
+ * short write (disk nearly full) continues, an error throws.
+ */
+export function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
   let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position === undefined ? null : position + done);
 }
 
 export function fsyncDir(dir: string): void {
