@@ -38,7 +38,7 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
   const sup = spawner.spawn([launcherPath, ...launcherArgs(spec, { ...(ownNetns ? { netnsFd: NETNS_FD } : {}), ...(held ? { holdFd: HOLD_FD } : {}) })], spec.env, { ownNetns, held });
   const spoolWatch = spec.spoolFile === undefined ? undefined : new SpoolWatch(spec.spoolFile, true);
   const handle: SupervisorHandle = {
-    alive: () => { spoolWatch?.ensure(); return sup.alive(); },
+    alive: () => sup.alive(),
     vanished(jobStarted): Observation {
       const at = Date.now();
       const end = sup.end ?? { code: null, signal: null, stderr: '' };
@@ -53,9 +53,9 @@ export function spawnJob(spawner: Spawner, launcherPath: string, spec: LaunchSpe
       if (sig) return { type: 'exited', jobId, exitCode: 128 + (signalNumber(sig) ?? 0), signal: sig, at };
       return { type: 'lost', jobId, reason: `supervisor exited with code ${code} without the job's status`, at };
     },
-    onWake: (wake, outputWake) => { spoolWatch?.setWake(outputWake); sup.onEnd(wake); },
+    onWake: (wake) => sup.onEnd(wake),
   };
-  const tail = tailJob({ jobId, stateDir: spec.stateDir, from: SPOOL_START, startedKnown: false, handle, emit });
+  const tail = tailJob({ jobId, stateDir: spec.stateDir, from: SPOOL_START, startedKnown: false, handle: spoolWatch?.around(handle) ?? handle, emit });
   if (spoolWatch) void tail.finished.then(() => spoolWatch.close());
   // The supervisor reports the job's end before it has reaped init (native/launcher.c step 5):
   // `finished` also waits for the supervisor's own exit, so nothing of ours runs once it resolves
@@ -74,16 +74,15 @@ export function adoptJob(id: SupervisorId | undefined, opts: { jobId: string; st
   const alive = () => id !== undefined && supervisorAlive(id);
   const spoolWatch = opts.spoolFile === undefined ? undefined : new SpoolWatch(opts.spoolFile);
   const handle: SupervisorHandle = {
-    alive: () => { spoolWatch?.ensure(); return alive(); },
+    alive,
     vanished: () => ({
       type: 'lost', jobId, at: Date.now(),
       reason: id === undefined
         ? `lost: no supervisor files in ${opts.stateDir} (the job ran under a daemon without re-attach, they were removed, or the host restarted and emptied the tmpfs they were on)`
         : `lost: the job's supervisor (pid ${id.pid}) is gone and left no exit status (killed, or the host restarted)`,
     }),
-    ...(spoolWatch ? { onWake: (_wake: () => void, outputWake: () => void) => spoolWatch.setWake(outputWake) } : {}),
   };
-  const tail = tailJob({ jobId, stateDir: opts.stateDir, from: opts.from, startedKnown: opts.started, handle, emit });
+  const tail = tailJob({ jobId, stateDir: opts.stateDir, from: opts.from, startedKnown: opts.started, handle: spoolWatch?.around(handle) ?? handle, emit });
   if (spoolWatch) void tail.finished.then(() => spoolWatch.close());
   return control(jobId, tail, {
     // the start time check right before kill(2) narrows pid reuse to that gap (no pidfd in Node)

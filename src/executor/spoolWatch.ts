@@ -5,6 +5,7 @@
 // follows the symlink's target) and wakes the tail on each change. It is attached lazily, at a
 // tail step that finds the spool made: the supervisor creates it at its start, after the tail.
 import { watch, type FSWatcher } from 'node:fs';
+import type { SupervisorHandle } from './jobTail.js';
 
 export class SpoolWatch {
   private watcher: FSWatcher | undefined;
@@ -14,8 +15,20 @@ export class SpoolWatch {
   /** fresh: a launch, whose spool cannot exist at the tail's first step (the supervisor is not started yet) */
   constructor(private readonly file: string, private fresh = false) {}
 
+  /**
+   * `handle` with this watch added: it is attached at each tail step (alive) and wakes the tail's
+   * output wake-up; the handle's own wake-ups stay as they were.
+   */
+  around(handle: SupervisorHandle): SupervisorHandle {
+    return {
+      ...handle,
+      alive: () => { this.ensure(); return handle.alive(); },
+      onWake: (wake, outputWake) => { this.setWake(outputWake); handle.onWake?.(wake, outputWake); },
+    };
+  }
+
   /** The tail's wake-up (SupervisorHandle.onWake); nothing is watched before it is known. */
-  setWake(wake: () => void): void {
+  private setWake(wake: () => void): void {
     this.wake = wake;
   }
 
@@ -24,7 +37,7 @@ export class SpoolWatch {
    * step (SupervisorHandle.alive), so output written before the watch began is read by that same
    * step's drain and output written after it wakes the next one: no wake-up is lost in between.
    */
-  ensure(): void {
+  private ensure(): void {
     if (this.watcher || this.closed || !this.wake) return;
     // a failed watch costs an exception; the launch's first step comes before its supervisor runs
     if (this.fresh) { this.fresh = false; return; }
