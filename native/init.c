@@ -113,5 +113,10 @@ void run_init(const struct launch_opts *o, int sync_fd, int exit_fd, const sigse
   kill(-1, SIGKILL);
   while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
   }
+  /* Every process of the job is gone: tell the launcher now (EOF on the exit pipe). Left to
+   * _exit, the close would come only after the namespaces are torn down (an exiting task's
+   * fput runs after exit_task_namespaces), and the mount namespace's teardown waits an RCU
+   * grace period, ~1.4 ms on the bench VM, that nobody needs to wait for. */
+  close(exit_fd);
   _exit(exit_code(status));
 }

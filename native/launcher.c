@@ -120,10 +120,9 @@ int main(int argc, char **argv) {
   /* 5. supervise: startup messages, output, signals to forward, init's exit. While a spool
    *    record is pending (a write failed) the pipes are not read: the job waits, nothing is lost.
    *    The job's end is known before init is reaped: init writes the job's status to the exit
-   *    pipe, kills and reaps every other process of the namespace, and exits; its exit closes
-   *    its fds (the exit pipe and the job's output pipes: EOF) before it tears the job's
-   *    namespaces down (~0.7 ms of unmounts on the bench VM), and the status line need not wait
-   *    for that. After a kill of init by us that order is not known, so then init's reaping
+   *    pipe, kills and reaps every other process of the namespace, closes the exit pipe (EOF)
+   *    and exits; the status line need not wait for its exit, which tears the job's namespaces
+   *    down (the mount namespace waits an RCU grace period, ~1.3 ms on the bench VM). After a kill of init by us that order is not known, so then init's reaping
    *    decides, as it does when init ended without the job's status. */
   struct startup st;
   startup_init(&st, sync[0]);
