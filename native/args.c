@@ -16,7 +16,7 @@
 static const char usage[] =
     "usage: joblet-launcher [--status-fd N] [--workdir DIR] [--hostname NAME] [--cgroup DIR]... "
     "[--network none|host [--netns-fd N]] [--hold-fd N] [--root DIR --work-size BYTES --tmp-size BYTES [--ro-bind PATH]... "
-    "[--uploads DIR]] [--uid N --gid N] [--seccomp default|strict|off] [--state-dir DIR [--spool FILE] [--max-output BYTES]] "
+    "[--uploads DIR]] [--uid N --gid N] [--seccomp default|strict|off] [--state-dir DIR [--spool FILE] [--max-output BYTES] [--output-batch-ms MS]] "
     "-- COMMAND [ARGS...]";
 
 static int status_fd = -1;
@@ -97,6 +97,7 @@ void parse_args(int argc, char **argv, struct launch_opts *o) {
       else usage_error(opt, "must be default, strict or off");
     } else if (strcmp(opt, "--state-dir") == 0) o->state_dir = normalized_absolute(opt, v);
     else if (strcmp(opt, "--spool") == 0) o->spool = normalized_absolute(opt, v);
+    else if (strcmp(opt, "--output-batch-ms") == 0) o->output_batch_ms = (int)number(opt, v, 1000);
     else if (strcmp(opt, "--max-output") == 0) {
       o->max_output = number(opt, v, 1ULL << 50);
       max_output_set = 1;

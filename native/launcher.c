@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -44,6 +46,12 @@ __attribute__((noreturn)) static void fail_with(const struct failure *f) {
 }
 
 /* Exit the way the job did, after the last status line (and the last byte of its output). */
+static long long monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 __attribute__((noreturn)) static void finish(int job_status) {
   if (spool.on) spool_finish(&spool);
   /* without a status fd or state dir the exit code says it all; stderr belongs to the job */
@@ -127,17 +135,29 @@ int main(int argc, char **argv) {
   struct startup st;
   startup_init(&st, sync[0]);
   int job_status = 0, have_status = 0, exit_open = 1, killed_init = 0;
+  long long batch_until = 0, fast_until = 0; /* output pipes rest until then (o.output_batch_ms); no rest until then */
+  if (o.output_batch_ms > 0) prctl(PR_SET_TIMERSLACK, (unsigned long)o.output_batch_ms * 250000UL, 0, 0, 0);
   for (;;) {
     int pending = spool.on && spool_pending(&spool);
+    long long rest = batch_until > 0 ? batch_until - monotonic_ms() : 0;
+    if (rest <= 0) batch_until = rest = 0;
+    int skip_output = pending || rest > 0;
     struct pollfd pf[5] = {{.fd = sig_fd, .events = POLLIN},
                            {.fd = st.done ? -1 : sync[0], .events = POLLIN},
-                           {.fd = pending ? -1 : spool.rd[0], .events = POLLIN},
-                           {.fd = pending ? -1 : spool.rd[1], .events = POLLIN},
+                           {.fd = skip_output ? -1 : spool.rd[0], .events = POLLIN},
+                           {.fd = skip_output ? -1 : spool.rd[1], .events = POLLIN},
                            {.fd = exit_open ? exitp[0] : -1, .events = POLLIN}};
-    if (poll(pf, 5, pending ? 1000 : -1) < 0) continue; /* EINTR */
+    if (poll(pf, 5, pending ? 1000 : rest > 0 ? (int)rest : -1) < 0) continue; /* EINTR */
     if (pending) spool_flush(&spool);
+    size_t took = 0;
     for (int i = 0; i < 2; i++)
-      if (pf[2 + i].revents && !spool_pending(&spool)) spool_read(&spool, i);
+      if (pf[2 + i].revents && !spool_pending(&spool) && spool_read(&spool, i) == 1) took += spool.last_read;
+    /* A read that found only a little (a line or a few) lets the pipes fill for a while before
+     * the next: a job printing a line every few ms then costs us, the spool and the daemon one
+     * wake-up per batch instead of one per line. A big read means a fast writer, which the rest
+     * would throttle (one pipe buffer per rest): no rest for a second after one. */
+    if (took >= SPOOL_CHUNK / 2) fast_until = monotonic_ms() + 1000;
+    else if (took > 0 && o.output_batch_ms > 0 && monotonic_ms() >= fast_until) batch_until = monotonic_ms() + o.output_batch_ms;
     if (pf[1].revents && startup_read(&st) == 1) startup_report(&st, status_fd);
     if (pf[4].revents) {
       int js;

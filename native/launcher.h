@@ -61,6 +61,7 @@ struct launch_opts {
    * job's whole output may wait there while the daemon is away); NULL: STATE_DIR/output.spool */
   const char *spool;
   unsigned long long max_output; /* --max-output: bytes of output kept; ~0ULL: no cap */
+  int output_batch_ms;           /* --output-batch-ms: after a small read, rest the pipes this long */
 };
 
 /* The output spool (spool.c). */
@@ -76,6 +77,7 @@ struct spool {
   int wr[2]; /* the job's ends, its fd 1 and 2; closed in the launcher after the fork */
   unsigned long long cap, kept, dropped;
   size_t len, off; /* buf[off..len) is not written yet */
+  size_t last_read; /* bytes the last spool_read took from its pipe */
   unsigned char buf[SPOOL_HEADER + SPOOL_CHUNK];
 };
 

@@ -147,6 +147,7 @@ static void frame(struct spool *s, int stream, size_t len) {
 
 int spool_read(struct spool *s, int stream) {
   ssize_t n = read(s->rd[stream], s->buf + SPOOL_HEADER, SPOOL_CHUNK);
+  s->last_read = n > 0 ? (size_t)n : 0;
   if (n < 0) return errno == EINTR || errno == EAGAIN ? 0 : spool_close_stream(s, stream);
   if (n == 0) return spool_close_stream(s, stream);
   unsigned long long room = s->cap > s->kept ? s->cap - s->kept : 0;

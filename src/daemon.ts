@@ -113,6 +113,7 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
       },
       pidsMax: iso.pidsMax,
       maxOutputBytes: config.joblet.maxOutputBytes,
+      outputBatchMs: config.joblet.outputBatchMs,
     }, log);
     undo.push(() => runner.close());
     // 3b. The State service (a supervised child) replicates job records to the backend; before the

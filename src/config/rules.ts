@@ -41,6 +41,16 @@ export function durationOrOff(minMs: number): Rule<number> {
   };
 }
 
+/** A duration from 0 up to maxMs (e.g. joblet.outputBatch, which a supervisor waits per batch). */
+export function durationAtMost(maxMs: number): Rule<number> {
+  const parse = duration();
+  return (v, path) => {
+    const r = parse(v, path);
+    if ('ok' in r && r.ok > maxMs) return { problem: `must be at most ${maxMs}ms (got ${shown(v)})` };
+    return r;
+  };
+}
+
 export function oneOf<T extends string>(choices: readonly T[]): Rule<T> {
   // Joblet writes levels in capitals ("INFO"); accept any case, keep the canonical spelling.
   return (v) => {

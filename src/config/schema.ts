@@ -35,6 +35,8 @@ export interface Config {
     readonly maxCpuPercent: number;
     /** Output bytes kept per job; past them output is dropped and one marker line says how much. */
     readonly maxOutputBytes: number;
+    /** After a small read of a job's output, the supervisor waits this long before the next (0 = never). YAML key `outputBatch`. */
+    readonly outputBatchMs: number;
     /** Time between resource samples of each running job; 0 = only the sample at exit. YAML key `metricsInterval`. */
     readonly metricsIntervalMs: number;
   };
@@ -124,6 +126,10 @@ export const SECTIONS: Record<'server' | 'joblet' | 'security' | 'logging' | 'st
       { key: 'maxCpuPercent', default: 10000, rule: r.int(1, 10000) },
       // The job is slowed, never stopped, while its supervisor writes; this only bounds the disk.
       { key: 'maxOutputBytes', default: 1024 * MiB, rule: r.int(1) },
+      // After a small read a job's supervisor lets its output pipes fill this long before the
+      // next: one wake-up (and one spool record, one event) per batch of lines instead of per
+      // line; a fast writer's full reads never wait. Bounds what it adds to a line's live delay.
+      { key: 'outputBatch', as: 'outputBatchMs', default: '20ms', rule: r.durationAtMost(1000) },
       // Each sample is one small event per job; below 100 ms they would crowd the log.
       { key: 'metricsInterval', as: 'metricsIntervalMs', default: '5s', rule: r.durationOrOff(100) },
     ],

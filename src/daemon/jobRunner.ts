@@ -20,6 +20,8 @@ export interface RunnerOptions {
   pidsMax: number;
   /** bytes of output kept per job (config joblet.maxOutputBytes); past them a marker line says how much was dropped */
   maxOutputBytes: number;
+  /** config joblet.outputBatch: see LaunchSpec.outputBatchMs */
+  outputBatchMs?: number;
   hostname: (jobId: string) => string;
   now?: () => number;
 }
@@ -209,6 +211,7 @@ export class JobRunner {
     this.executor.launch({
       ...this.files.launchPaths(jobId),
       maxOutputBytes: this.opts.maxOutputBytes,
+      outputBatchMs: this.opts.outputBatchMs,
       jobId,
       command: spec.command,
       args: spec.args,

@@ -40,6 +40,7 @@ export function launcherArgs(spec: LaunchSpec, opts: { netnsFd?: number; holdFd?
     args.push('--spool', spec.spoolFile);
   }
   if (spec.maxOutputBytes !== undefined) args.push('--max-output', String(spec.maxOutputBytes));
+  if (spec.outputBatchMs) args.push('--output-batch-ms', String(spec.outputBatchMs));
   if (spec.hostname !== undefined) args.push('--hostname', spec.hostname);
   if (opts.holdFd !== undefined) args.push('--hold-fd', String(opts.holdFd));
   for (const dir of spec.cgroupDirs ?? []) args.push('--cgroup', dir);

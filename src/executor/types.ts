@@ -43,6 +43,8 @@ export interface LaunchSpec {
   spoolFile?: string;
   /** bytes of output kept; past them output is dropped and one marker line says how much. Absent: no cap */
   maxOutputBytes?: number;
+  /** after a small read of the job's output, the supervisor waits this long before reading again (config joblet.outputBatch) */
+  outputBatchMs?: number;
   /**
    * Set the job up (supervisor, cgroup, namespaces, root) but run nothing of it until
    * `Executor.release(jobId, true)`; `release(jobId, false)` ends it instead, as startFailed.
