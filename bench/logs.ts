@@ -13,7 +13,8 @@
 // Usage: node dist/bench/logs.js   (needs root, cc)
 //   LOGS_BYTES=1073741824 (0 skips part 1); LOGS_READ=0 skips the rnx job log read; LOGS_CONFIG_YAML
 //   is appended to the daemon's config (e.g. "storage:\n  compactEveryBytes: 16777216\n");
-//   LIVE_JOBS=1000 (0 skips part 2) LIVE_LINES=300 LIVE_EVERY_MS=10; BENCH_DAEMON_FLAGS
+//   LIVE_JOBS=1000 (0 skips part 2) LIVE_LINES=300 LIVE_EVERY_MS=10; LIVE_BATCH_MS the batched
+//   relay baseline's rest (default: the daemon's joblet.outputBatch default); BENCH_DAEMON_FLAGS
 //   extra node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';

@@ -16,6 +16,7 @@ import { procCpuMs } from '../daemonClient.js';
 import { fmt } from '../common.js';
 import { callJobs, type ConfiguredDaemon } from './daemon.js';
 import { describeSpread, liveBaselines } from './liveBaselines.js';
+import { loadConfig } from '../../src/config/load-config.js';
 
 const WRITER_C = `
 #include <stdio.h>
@@ -41,6 +42,10 @@ int main(int argc, char **argv) {
 `;
 
 export interface LiveOptions { jobs: number; lines: number; everyMs: number }
+
+// The supervisors' rest after a small read: the daemon's default (LOGS_CONFIG_YAML may set
+// joblet.outputBatch otherwise; the baseline follows LIVE_BATCH_MS then).
+const BATCH_MS = Number(process.env.LIVE_BATCH_MS ?? loadConfig({ searchPaths: [] }).joblet.outputBatchMs);
 
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 const CLIENTS = 8;
@@ -98,9 +103,10 @@ export async function liveLines(d: ConfiguredDaemon, dir: string, o: LiveOptions
   if (cc.status !== 0) throw new Error(`cc linewriter.c: exit ${cc.status ?? cc.signal}: ${cc.stderr}`);
   const binary = readFileSync(join(dir, 'linewriter'));
   console.log(`2. ${fmt(o.jobs)} concurrent writers, each printing ${o.lines} lines, one per ${o.everyMs} ms; write → reader delay:`);
-  const base = liveBaselines(dir, join(dir, 'linewriter'), o);
+  const base = liveBaselines(dir, join(dir, 'linewriter'), { ...o, batchMs: BATCH_MS });
   console.log(`  baseline: all into one pipe, one reader: ${describeSpread(base.direct)}`);
   console.log(`  baseline: each relayed by its own process (as a job's supervisor), then one pipe: ${describeSpread(base.relayed)}`);
+  console.log(`  baseline: the same, each relay resting ${BATCH_MS} ms after a small read (as joblet's supervisor, joblet.outputBatch): ${describeSpread(base.batched)}`);
   const clients = Array.from({ length: CLIENTS }, () => d.client());
   // time for every job to launch before the window opens (RunJob answers before the launch; on
   // this VM 1,000 launches take 10-20 s), so all of them write at once
