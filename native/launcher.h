@@ -164,6 +164,10 @@ int in_root(char out[PATH_MAX], const char *root, const char *path, struct failu
 int mount_at(struct failure *f, const char *hint, const char *src, const char *dst, const char *type,
              unsigned long flags, const char *data);
 int bind_read_only(struct failure *f, const char *src, const char *dst, unsigned long extra);
+/* mount_setattr(2) exists (Linux 5.12+) */
+int have_mount_setattr(void);
+/* every mount from root_fd's down read-only, plus extra's MS_NOSUID/MS_NODEV/MS_NOEXEC, in one call */
+int read_only_tree(struct failure *f, int root_fd, const char *root, unsigned long extra);
 /* devfs.c, procfs.c, uploads.c: parts of the root, given its host path */
 int build_dev(const char *root, int root_fd, unsigned long long shm_size, struct failure *f);
 int build_proc_sys(const char *root, int root_fd, struct failure *f);

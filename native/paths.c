@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -64,6 +65,40 @@ int mount_at(struct failure *f, const char *hint, const char *src, const char *d
 }
 
 /*
+ * mount_setattr(2) (Linux 5.12) sets a mount's flags in one call, and with AT_RECURSIVE those of a
+ * whole tree; it only sets what it is given, so the locked flags need no reading back. -1 with
+ * errno ENOSYS where the kernel lacks it: callers then remount each mount as before. glibc's
+ * wrapper is newer than the call, hence syscall(2).
+ */
+static int setattr_at(int dfd, const char *path, unsigned int at_flags, unsigned long long set) {
+#ifdef SYS_mount_setattr
+  struct mount_attr attr = {.attr_set = set};
+  return (int)syscall(SYS_mount_setattr, dfd, path, at_flags, &attr, sizeof attr);
+#else
+  (void)dfd, (void)path, (void)at_flags, (void)set;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+static unsigned long long mount_attrs(unsigned long ms_flags) {
+  return MOUNT_ATTR_RDONLY | (ms_flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) | (ms_flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
+         (ms_flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+}
+
+int have_mount_setattr(void) {
+  static int known = -1;
+  /* a call that sets nothing changes nothing: 0 (or an error other than ENOSYS) where it exists */
+  if (known < 0) known = setattr_at(-1, "", 0, 0) == 0 || errno != ENOSYS;
+  return known;
+}
+
+int read_only_tree(struct failure *f, int root_fd, const char *root, unsigned long extra) {
+  if (setattr_at(root_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, mount_attrs(extra)) == 0) return 0;
+  return failf(f, errno, NULL, "mount_setattr -R ro %s", root);
+}
+
+/*
  * Read-only takes two calls: MS_BIND ignores every other flag, and only a MS_BIND|MS_REMOUNT
  * changes the new mount's own flags (mount(2)). The remount must repeat the flags the source mount
  * already has that the kernel locks (nosuid, nodev, noexec, atime: in a user namespace it refuses
@@ -71,6 +106,10 @@ int mount_at(struct failure *f, const char *hint, const char *src, const char *d
  */
 int bind_read_only(struct failure *f, const char *src, const char *dst, unsigned long extra) {
   if (mount_at(f, NULL, src, dst, NULL, MS_BIND, NULL) < 0) return -1;
+  if (have_mount_setattr()) {
+    if (setattr_at(AT_FDCWD, dst, AT_SYMLINK_NOFOLLOW, mount_attrs(extra)) == 0) return 0;
+    return failf(f, errno, NULL, "mount_setattr ro %s", dst);
+  }
   struct statvfs sv;
   if (statvfs(dst, &sv) < 0) return failf(f, errno, NULL, "statvfs %s", dst);
   static const struct { unsigned long st, ms; } keep[] = {

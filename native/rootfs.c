@@ -37,7 +37,7 @@ static int relative_inside(const char *target) {
  * is recreated as the same symlink, so the job sees the host's layout; any other symlink
  * (/etc/resolv.conf -> /run/...) is bind-mounted as what it resolves to. Missing paths are skipped.
  */
-static int add_system_path(const char *root, int root_fd, const char *path, struct failure *f) {
+static int add_system_path(const char *root, int root_fd, const char *path, int defer_ro, struct failure *f) {
   char dst[PATH_MAX];
   if (in_root(dst, root, path, f) < 0) return -1;
   struct stat st;
@@ -58,6 +58,7 @@ static int add_system_path(const char *root, int root_fd, const char *path, stru
     if (stat(path, &st) < 0) return errno == ENOENT ? 0 : failf(f, errno, NULL, "stat %s", path);
   }
   if (make_mount_point(root_fd, path, !S_ISDIR(st.st_mode), f) < 0) return -1;
+  if (defer_ro) return mount_at(f, NULL, path, dst, NULL, MS_BIND, NULL); /* read-only with the skeleton (build_root) */
   return bind_read_only(f, path, dst, MS_NOSUID | MS_NODEV);
 }
 
@@ -93,9 +94,21 @@ int build_root(const struct launch_opts *o, struct failure *f) {
   int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return failf(f, errno, NULL, "open %s", root);
 
-  /* 2. the host's system dirs */
+  /* 2. the host's system dirs. With mount_setattr(2) they and the skeleton become read-only in
+   *    one call once bound (2b); without it each bind is remounted read-only on its own, and the
+   *    skeleton at the end (6). */
+  int tree_ro = have_mount_setattr();
   for (int i = 0; i < o->n_ro_binds; i++)
-    if (add_system_path(root, root_fd, o->ro_binds[i], f) < 0) goto fail;
+    if (add_system_path(root, root_fd, o->ro_binds[i], tree_ro, f) < 0) goto fail;
+
+  /* 2b. the mount points of what stays writable or comes later are made first: the skeleton is
+   *     read-only from here (make_mount_point passes over existing dirs of a read-only tree) */
+  if (tree_ro) {
+    const char *later[] = {o->workdir, "/tmp", "/dev", "/proc", "/sys"};
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+      if (make_mount_point(root_fd, later[i], 0, f) < 0) goto fail;
+    if (read_only_tree(f, root_fd, root, MS_NOSUID | MS_NODEV) < 0) goto fail;
+  }
 
   /* 3. the work dir, writable by the job's user only; exec stays allowed there (jobs run the code
    *    they upload), setuid bits and device nodes do not work */
@@ -118,9 +131,9 @@ int build_root(const struct launch_opts *o, struct failure *f) {
   if (build_dev(root, root_fd, o->tmp_size, f) < 0) goto fail;
   if (build_proc_sys(root, root_fd, f) < 0) goto fail;
 
-  /* 6. no new files in the skeleton from here on, then make it "/" */
+  /* 6. no new files in the skeleton from here on (done in 2b where it could be), then make it "/" */
   close(root_fd);
-  if (mount_at(f, NULL, NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+  if (!tree_ro && mount_at(f, NULL, NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
     return -1;
   return pivot(root, f);
 
