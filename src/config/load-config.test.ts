@@ -26,7 +26,7 @@ test('no file anywhere gives the built-in defaults', () => {
   const c = loadConfig({ searchPaths: none });
   assert.is(c.source, null);
   assert.equal(c.server, { address: '0.0.0.0', port: 50051, nodeId: '' });
-  assert.equal(c.joblet, { maxConcurrentJobs: 100, jobTimeoutMs: 0, stopGracePeriodMs: 100, maxUploadBytes: 64 * 1024 * 1024, maxCpuPercent: 10000, maxOutputBytes: 1024 * 1024 * 1024, metricsIntervalMs: 5000 });
+  assert.equal(c.joblet, { maxConcurrentJobs: 100, jobTimeoutMs: 0, stopGracePeriodMs: 100, maxUploadBytes: 64 * 1024 * 1024, maxCpuPercent: 10000, maxOutputBytes: 1024 * 1024 * 1024, metricsIntervalMs: 5000, outputBatchMs: 20 });
   assert.equal(c.storage, { dataDir: '/opt/joblet', snapshotEvery: 10000, compactIntervalMs: 30_000, compactEveryBytes: 8 * 1024 * 1024 });
   assert.equal(c.security, { certsDir: '/opt/joblet/certs', serverNames: [] });
   assert.is(c.logging.level, 'info');
@@ -51,7 +51,7 @@ test('values from the file, with durations in ms and certsDir derived from dataD
   ].join('\n'));
   const c = loadConfig({ configPath: p });
   assert.equal(c.server, { address: '127.0.0.1', port: 7000, nodeId: 'node-a' });
-  assert.equal(c.joblet, { maxConcurrentJobs: 0, jobTimeoutMs: 5_400_000, stopGracePeriodMs: 2000, maxUploadBytes: 1024, maxCpuPercent: 400, maxOutputBytes: 1024 * 1024 * 1024, metricsIntervalMs: 5000 });
+  assert.equal(c.joblet, { maxConcurrentJobs: 0, jobTimeoutMs: 5_400_000, stopGracePeriodMs: 2000, maxUploadBytes: 1024, maxCpuPercent: 400, maxOutputBytes: 1024 * 1024 * 1024, metricsIntervalMs: 5000, outputBatchMs: 20 });
   assert.equal(c.security, { certsDir: '/var/lib/jl/certs', serverNames: ['joblet.example.com', '10.1.2.3'] });
   assert.is(c.logging.level, 'debug');
 });
