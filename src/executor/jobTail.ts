@@ -6,7 +6,7 @@
 // Wake-ups: inotify on the state dir (fs.watch: the supervisor appends to the spool and renames
 // the status file into place), the supervisor's exit when it is our child, and a slow poll that
 // catches what inotify cannot say (a supervisor killed without a word) and any missed event.
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { SpoolReader, SPOOL_FILE, type SpoolRecord } from './spool.js';
 import { readSupervisorStatus, STATUS_FILE, type SupervisorStatus } from './supervisorFiles.js';
@@ -137,6 +137,9 @@ export function tailJob(opts: TailOptions): JobTail {
           if (detached) return;
           continue;
         }
+        // a job that prints nothing has no spool (the supervisor makes it at the first output):
+        // looked for without the thrown ENOENT of an open, at every step of such a job
+        if (!spool.isOpen && !existsSync(spool.file)) return;
         let chunk: { records: SpoolRecord[]; next: number };
         try {
           chunk = await spool.read(readAt, READ_BYTES);

@@ -80,6 +80,9 @@ export class SpoolReader {
 
   constructor(readonly file: string) {}
 
+  /** Whether the spool is open (read once found); until then `read` throws ENOENT while there is none. */
+  get isOpen(): boolean { return this.fd !== undefined; }
+
   /** The complete records from `from` on, reading at most about maxBytes; [] when none is complete yet. Throws ENOENT while there is no spool. */
   async read(from: number, maxBytes = 1 << 20): Promise<{ records: SpoolRecord[]; next: number }> {
     if (this.closed) return { records: [], next: from };

@@ -4,7 +4,7 @@
 // writes to the spool announce nothing there. This watches the spool file itself (inotify
 // follows the symlink's target) and wakes the tail on each change. It is attached lazily, at a
 // tail step that finds the spool made: the supervisor creates it at its start, after the tail.
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import type { SupervisorHandle } from './jobTail.js';
 
 export class SpoolWatch {
@@ -41,6 +41,9 @@ export class SpoolWatch {
     if (this.watcher || this.closed || !this.wake) return;
     // a failed watch costs an exception; the launch's first step comes before its supervisor runs
     if (this.fresh) { this.fresh = false; return; }
+    // a job that prints nothing never gets a spool: look before watching, as a failed watch
+    // throws (an Error with its stack) at every step of the job
+    if (!existsSync(this.file)) return;
     try {
       const w = watch(this.file, () => this.wake?.());
       w.on('error', () => this.close());

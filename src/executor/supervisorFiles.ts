@@ -46,7 +46,11 @@ export function readSupervisorStatus(dir: string): SupervisorStatus | undefined 
   let text: string;
   let at: number;
   try {
-    at = statSync(file).mtimeMs;
+    // before the supervisor's first line there is no file: no thrown ENOENT for that (one per
+    // wake-up of a launching job, each an Error with its stack on the daemon's thread)
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    at = st.mtimeMs;
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
