@@ -30,7 +30,10 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
   const jobs = new Map<string, JobProcess>();
   const listeners: ObservationListener[] = [];
   let closed = false;
-  let tempRoot: string | undefined;  // state dirs of jobs launched without one, removed after each job
+  // state dirs of jobs launched without one (tests, benches): each removed after its job, their
+  // dir once none is left and at close
+  let tempRoot: string | undefined;
+  let tempJobs = 0;
   const sampler = opts.metricsIntervalMs === undefined ? undefined : new MetricsSampler(opts.metricsIntervalMs);
 
   const emit = async (o: Observation): Promise<void> => {
@@ -66,8 +69,12 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
       if (stateDir === undefined) {
         tempRoot ??= mkdtempSync(join(tmpdir(), 'joblet-supervisors-'));
         stateDir = mkdtempSync(join(tempRoot, 'job-'));
+        tempJobs++;
         const dir = stateDir;
-        cleanup = () => rmSync(dir, { recursive: true, force: true });
+        cleanup = () => {
+          rmSync(dir, { recursive: true, force: true });
+          if (--tempJobs === 0 && tempRoot) { rmSync(tempRoot, { recursive: true, force: true }); tempRoot = undefined; }
+        };
       } else {
         mkdirSync(stateDir, { recursive: true, mode: 0o700 });
       }
@@ -131,6 +138,8 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
       for (const j of jobs.values()) j.detach();
       jobs.clear();
       spawner.close();
+      // temporary state dirs cannot be re-attached to by anyone: none may outlive the executor
+      if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
     },
   };
 }
