@@ -103,7 +103,10 @@ export class OutputCompactor {
       const bound = this.o.bound();
       if (!Number.isSafeInteger(bound) || bound < 0) throw new Error(`output compaction: the persist bound ${bound} is not a non-negative integer`);
       while (!this.closed && this.o.log.compactedThrough < bound) {
-        const r = await this.o.log.compactOutput(bound, { maxEvents: this.o.stepEvents ?? 5000 });
+        // The persist child checked every output event up to its checkpoint against the chain hash
+        // as it read it (logOutputReader.ts), so what this store still remembers of those appends
+        // is compacted without reading the bytes back (decision 0027).
+        const r = await this.o.log.compactOutput(bound, { maxEvents: this.o.stepEvents ?? 5000, verifiedThrough: bound });
         this.stats.compacted += r.compacted;
         this.stats.bytesFreed += r.bytesFreed;
         this.stats.through = r.through;

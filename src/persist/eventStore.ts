@@ -12,7 +12,7 @@ import { GroupCommit, type BatchTicket, type GroupCommitStats } from './groupCom
 import { Cursor, type CursorSource, type StoredEvent, type Subscription, type SubscribeOptions } from './subscription.js';
 import { EVENT_SCHEMA_VERSION, encodeEvent, encodeSnapshot, decodeSnapshot, plainMsgpackOptions, type Envelope } from './codec.js';
 import { compactChunk, type CompactionResult, type CompactOptions } from './compaction.js';
-import { COMPACTION_CHECKPOINT } from './compactionStub.js';
+import { COMPACTION_CHECKPOINT, stubFor } from './compactionStub.js';
 import { checkLmdbFile } from './lmdbFileCheck.js';
 import { chainHash, type ChainSource, type RawEvent } from './hashChain.js';
 import { denseLastKey, recoverChainHead, type Dbs } from './openChecks.js';
@@ -61,6 +61,11 @@ interface Encoded<E> { bytes: Buffer; jobId: string | undefined; event: E }
 // has passed are dropped at the next batch, so with subscribers caught up little is held.
 const RECENT_EVENTS = 8192;
 const RECENT_BYTES = 32 * 1024 * 1024;
+// Appended positions whose compaction stub (or "not compactable") this store remembers, so that
+// compaction of output the persist child has verified needs no read of the bytes (decision
+// 0027). Compaction trails the persist checkpoint by a few MiB of output, so a short window
+// suffices; past it (persist stalled, a restart) compaction reads and checks as before.
+const REMEMBERED_POSITIONS = 16384;
 
 
 export class EventStore<E extends { type: string }> implements CursorSource<E>, ChainSource {
@@ -83,6 +88,10 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
    * snapshot were older, so the stored checkpoint never moves back.
    */
   private compactedMark = 0;
+  /** Stubs (null: nothing to compact) of positions rememberedFirst.. in append order; see REMEMBERED_POSITIONS. */
+  private remembered: ({ type: string } | null)[] = [];
+  private rememberedHead = 0;
+  private rememberedFirst = 1;
 
   private constructor(readonly file: string, private readonly env: RootDatabase, private readonly dbs: Dbs,
     lastPosition: number, head: Buffer, private readonly upcast: Upcaster | undefined, readonly readOnly: boolean) {
@@ -278,7 +287,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
     let flushed: PromiseLike<unknown> | undefined;
     while (total.through < end && total.examined < maxEvents && !this.closing) {
       const to = Math.min(end, total.through + Math.min(opts.chunkEvents ?? 1000, maxEvents - total.examined));
-      const done = compactChunk(this.compactionDeps(), total.through + 1, to, opts.chunkBytes ?? 8 * 1024 * 1024);
+      const done = compactChunk({ ...this.compactionDeps(), verifiedThrough: opts.verifiedThrough ?? 0 }, total.through + 1, to, opts.chunkBytes ?? 8 * 1024 * 1024);
       await done.commit;
       flushed = (done.commit as Promise<boolean> & { flushed?: PromiseLike<unknown> }).flushed ?? this.env.flushed;
       total.compacted += done.compacted;
@@ -286,6 +295,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       total.examined += done.through - total.through;
       total.through = done.through;
       this.compactedMark = done.through;
+      this.forgetThrough(done.through);
       // Readers of these positions now get the stubs, as they would after a restart.
       this.recent.dropThrough(done.through);
     }
@@ -399,9 +409,40 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       if (jobId !== undefined) this.byJob.put([jobId, position], EMPTY);
       // Served to subscribers only once durable: readChunk is never asked past lastPosition.
       this.recent.add(position, items[i].event, items[i].bytes.length);
+      this.remember(position, items[i].event);
     }
     const flushed = (commit as Promise<boolean> & { flushed?: PromiseLike<unknown> }).flushed ?? this.env.flushed;
     return { committed: commit!, flushed };
+  }
+
+  /** Keeps the stub of an appended event for compaction (dense positions, a bounded window). */
+  private remember(position: number, event: E): void {
+    if (this.remembered.length - this.rememberedHead === 0) {
+      this.remembered = [];
+      this.rememberedHead = 0;
+      this.rememberedFirst = position;
+    } else if (position !== this.rememberedFirst + this.remembered.length - this.rememberedHead) {
+      return;  // never happens: positions are appended densely
+    }
+    this.remembered.push(stubFor(event) ?? null);
+    if (this.remembered.length - this.rememberedHead > REMEMBERED_POSITIONS) this.forgetThrough(this.rememberedFirst);
+  }
+
+  private forgetThrough(position: number): void {
+    while (this.rememberedFirst <= position && this.rememberedHead < this.remembered.length) {
+      this.remembered[this.rememberedHead++] = null;
+      this.rememberedFirst++;
+    }
+    if (this.rememberedHead > 4096 && this.rememberedHead * 2 > this.remembered.length) {
+      this.remembered = this.remembered.slice(this.rememberedHead);
+      this.rememberedHead = 0;
+    }
+  }
+
+  private rememberedAt(position: number): { type: string } | null | undefined {
+    const i = position - this.rememberedFirst;
+    if (i < 0 || i >= this.remembered.length - this.rememberedHead) return undefined;
+    return this.remembered[this.rememberedHead + i];
   }
 
   private unwrap(value: Envelope, position: number): E {
@@ -423,6 +464,7 @@ export class EventStore<E extends { type: string }> implements CursorSource<E>, 
       env: this.env,
       dbs: this.dbs,
       readRaw: (from: number, to: number) => this.readRawTransient(from, to),
+      remembered: (position: number) => this.rememberedAt(position),
       unwrap: (value: Envelope, position: number) => this.unwrap(value, position),
     };
   }

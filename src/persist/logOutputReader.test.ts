@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStore } from './eventStore.js';
 import { LogOutputReader } from './logOutputReader.js';
+import { flipMarker } from '../../test/support/logFiles.js';
 import type { JobEvent } from '../events/jobEvents.js';
 
 let dir: string;
@@ -61,6 +62,16 @@ test('a position that is not that job\'s output, or not in the log, is refused w
     assert.throws(() => r.withBytes(wire(4, 'a', 0)), /position 4 is not job a's output \(JobFinished\)/);
     assert.throws(() => r.withBytes(wire(2, 'a', 5)), /position 2 holds 204800 output bytes, the feed said 5/);
     assert.throws(() => r.withBytes(wire(9, 'a', 1)), /position 9 is not readable/);
+  } finally { r.close(); }
+});
+
+test('an output event whose stored bytes no longer match the chain hash is refused (decision 0027)', async () => {
+  const { file } = await writeLog();
+  assert.ok(flipMarker(file, 'oops') >= 1);
+  const r = new LogOutputReader(file);
+  try {
+    assert.is(Buffer.from(r.withBytes(wire(1, 'a', 6)).data).toString(), 'hello\n', 'an untouched event still reads');
+    assert.throws(() => r.withBytes({ ...wire(3, 'b', 6), stream: 'stderr' }), /position 3 does not match its chain hash: the stored event was changed/);
   } finally { r.close(); }
 });
 

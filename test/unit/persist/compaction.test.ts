@@ -180,6 +180,45 @@ test('compaction refuses to launder an output event that no longer matches its h
   } finally { t.remove(); }
 });
 
+test('verifiedThrough: appends this store remembers are stubbed without a read, with the same stubs; a reopened store reads and checks (decision 0027)', async () => {
+  const t = tempDir();
+  try {
+    const s = openAt(t.dir);
+    await writeMixedLog(s);
+    const before = [...s.read()];
+    const r = await s.compactOutput(90, { chunkEvents: 7, verifiedThrough: 90 });
+    const outputsUpTo90 = before.filter((e) => e.position <= 90 && e.event.type === 'JobOutputWritten');
+    assert.is(r.compacted, outputsUpTo90.length);
+    assert.is(r.through, 90);
+    assert.ok(r.bytesFreed > 0);
+    // past verifiedThrough the bytes are read and checked as before
+    const rest = await s.compactOutput(120, { verifiedThrough: 90 });
+    assert.is(rest.through, 120);
+    for (const [i, { position, event }] of [...s.read()].entries()) {
+      const old = before[i].event;
+      if (old.type !== 'JobOutputWritten' || position > 120) { assert.equal(event, old, `event ${position} unchanged`); continue; }
+      assert.ok(event.type === 'JobOutputWritten' && event.data.length === 0 && event.compactedBytes === old.data.length, `stub at ${position}`);
+      assert.equal({ ...event, data: null, compactedBytes: null }, { ...old, data: null, compactedBytes: null });
+    }
+    const v = verifyChain(s);
+    assert.ok(v.ok && v.checked === 180, JSON.stringify(v));
+    await s.close();
+
+    // A reopened store remembers nothing: verifiedThrough alone does not skip the check.
+    const t2 = tempDir();
+    try {
+      let s2 = openAt(t2.dir);
+      await s2.append([started('j', 1), output('j', 2, 'TAMPER-OUTPUT', 10), output('j', 3, 'fine', 20)]);
+      await s2.close();
+      flipMarker(join(t2.dir, EVENT_LOG_FILE), 'TAMPER-OUTPUT');
+      s2 = openAt(t2.dir);
+      await rejects(() => s2.compactOutput(3, { verifiedThrough: 3 }), /compaction refused at position 2: the event does not match its chain hash/);
+      assert.is(s2.compactedThrough, 0);
+      await s2.close();
+    } finally { t2.remove(); }
+  } finally { t.remove(); }
+});
+
 /** Overwrites one stored event of a closed log, as someone with write access to the file could. */
 function forge(dir: string, position: number, event: unknown, checkpoint?: number): void {
   const env = open({ path: join(dir, EVENT_LOG_FILE), noSubdir: true, maxDbs: 8 });
