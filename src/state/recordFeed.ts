@@ -22,7 +22,16 @@ export class RecordFeed {
   constructor(private readonly source: FeedSource) {}
 
   /** The record this event produces, or undefined when it changed no job. */
-  apply({ position, event }: StoredEvent<JobEvent>): JobRecord | undefined {
+  apply(e: StoredEvent<JobEvent>): JobRecord | undefined {
+    return this.change(e)?.record();
+  }
+
+  /**
+   * The same, with the record built only when asked for: the State service keeps the last
+   * change of each job per message and builds just that one (a job's events come a few ms apart,
+   * so most of its records would be replaced before they are sent).
+   */
+  change({ position, event }: StoredEvent<JobEvent>): { jobId: string; record(): JobRecord } | undefined {
     const jobId = event.jobId;
     if (jobId === undefined) return undefined;
     const prev = this.jobs.has(jobId) ? this.jobs.get(jobId) : this.rebuild(jobId, position);
@@ -31,8 +40,9 @@ export class RecordFeed {
     if (next === undefined || isFinal(next)) this.jobs.delete(jobId);
     else this.jobs.set(jobId, next);
     const version = { logEpoch: this.logEpoch(), position };
+    const at = event.at;
     // A deletion leaves a tombstone carrying the job's last state.
-    return next === undefined ? toRecord(prev!, version, event.at, true) : toRecord(next, version, event.at);
+    return { jobId, record: () => (next === undefined ? toRecord(prev!, version, at, true) : toRecord(next, version, at)) };
   }
 
   /** How many unfinished jobs the feed holds (for tests of its memory bound). */

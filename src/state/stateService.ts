@@ -66,7 +66,12 @@ export class StateService {
   private lastSuccessAt = Date.now();
   private lastError: string | undefined;
   private lastBehindLog = 0;
-  private pending: JobRecord[] = [];
+  /**
+   * The last change of each job since the last message, its record built at the send: a backend
+   * keeps only a job's newest record (isNewer), so the ones it would replace within one message
+   * need not be built, sent nor written. Insertion order is kept (a job's first change).
+   */
+  private pending = new Map<string, () => JobRecord>();
   private pendingUpTo = 0;
   private flushScheduled = false;
   private positionTimer = false;
@@ -113,7 +118,7 @@ export class StateService {
       this.sub = undefined;
       this.child = undefined;
       this.ready = false;
-      this.pending = [];
+      this.pending.clear();
       this.pendingUpTo = 0;
       for (const c of this.listCalls.values()) c.reject(new Error(`state child exited (${signal ?? code}) before answering`));
       this.listCalls.clear();
@@ -162,11 +167,11 @@ export class StateService {
   }
 
   private onEvent(e: StoredEvent<JobEvent>, feed: RecordFeed): void | Promise<void> {
-    const record = feed.apply(e);
-    if (record) this.pending.push(record);
+    const change = feed.change(e);
+    if (change) this.pending.set(change.jobId, change.record);
     this.pendingUpTo = e.position;
-    if (this.pending.length >= SEND_EVERY) this.flush();
-    else if (this.pending.length === 0) {
+    if (this.pending.size >= SEND_EVERY) this.flush();
+    else if (this.pending.size === 0) {
       if (!this.flushScheduled && !this.positionTimer) {
         this.positionTimer = true;
         setTimeout(() => { this.positionTimer = false; this.flush(); }, POSITION_ONLY_EVERY_MS).unref();
@@ -183,8 +188,9 @@ export class StateService {
 
   private flush(): void {
     if (this.pendingUpTo === 0 || !this.child) return;
-    this.send({ t: 'records', upTo: this.pendingUpTo, records: this.pending });
-    this.pending = [];
+    const records = [...this.pending.values()].map((record) => record());
+    this.send({ t: 'records', upTo: this.pendingUpTo, records });
+    this.pending.clear();
     this.pendingUpTo = 0;
   }
 
