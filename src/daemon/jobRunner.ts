@@ -128,8 +128,11 @@ export class JobRunner {
         if (this.executor.running().includes(event.jobId)) {
           void this.executor.stop(event.jobId, this.opts.stopGraceMs).then(() => this.forgetFiles(event.jobId));
         } else {
-          // its output is in the log now: the spool is no longer needed
-          this.forgetFiles(event.jobId);
+          // its output is in the log now: the spool is no longer needed. On the next turn: the
+          // end's readers, woken by this same durable event, answer first (forgetFiles is a
+          // stat, a truncate and the state dir's removal, none of which they wait for)
+          const jobId = event.jobId;
+          setImmediate(() => this.forgetFiles(jobId));
         }
         this.clearTimer(event.jobId);
         this.release(event.jobId);

@@ -61,6 +61,11 @@ export function inCgroup(jobId: string, driver: CgroupDriver, cgroup: Promise<Jo
     // (`finished` still waits for that, so a closed executor leaves no dir behind).
     await emit(last);
     if (cg) {
+      // The end is durable now and its readers (TailEvents, GetJobLogs, a waiting RunJob) are
+      // woken in this same turn: the housekeeping below (pids.current reads, one rmdir per
+      // hierarchy, ~1-2 ms on the bench VM) waits for the next turn so that their answers go out
+      // first instead of after it.
+      await new Promise((r) => setImmediate(r));
       if (o.type === 'exited') await settleEmpty(cg, EMPTY_POLLS);
       await cg.remove().catch(() => undefined);
     }
