@@ -300,7 +300,9 @@ try {
 } finally {
   await ex.close();
   await exCg.close();
-  for (const c of readdirSync('/sys/fs/cgroup')) { try { rmdirSync(join('/sys/fs/cgroup', c, DRIVER_PARENT)); } catch { /* not made */ } }
+  for (const c of readdirSync('/sys/fs/cgroup')) {
+    for (const d of [DRIVER_PARENT, `${DRIVER_PARENT}-supervisors`]) { try { rmdirSync(join('/sys/fs/cgroup', c, d)); } catch { /* not made */ } }
+  }
   if (daemon) { await daemon.stop().catch((e) => console.error(e)); daemon.remove(); }
   cgParents.forEach((d) => { try { rmdirSync(d); } catch { /* not created */ } });
   cgroupMs = [];

@@ -11,7 +11,7 @@ import type { JobEvent } from './events/jobEvents.js';
 import { upcastJobEvent } from './events/upcasters.js';
 import { EventStore, type StoredEvent } from './persist/eventStore.js';
 import { JobTable, type JobTableSnapshot } from './projections/jobTable.js';
-import { addCaptureGate, checkStateDir, createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS, SPOOL_START } from './executor/index.js';
+import { addCaptureGate, checkStateDir, createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS, removeSupervisorsCgroup, SPOOL_START } from './executor/index.js';
 import { isFinal } from './events/job.js';
 import { CommandHandler } from './daemon/commands.js';
 import { JobFiles, tmpfsStateRoot } from './daemon/jobFiles.js';
@@ -93,7 +93,11 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     // job-parent (joblet/<nodeId>), so daemons sharing a host (tests, several data dirs) never
     // see, kill or clean up each other's jobs.
     const cgroups = detectCgroupDriver({ dataDir, parent: `joblet/${nodeId}` });
-    undo.push(() => removeEmptyDirs(Object.values(cgroups.detectedFacts().roots)));
+    const supervisorsCgroup = cgroups.supervisorsCgroup();
+    undo.push(async () => {
+      removeEmptyDirs(Object.values(cgroups.detectedFacts().roots));
+      if (supervisorsCgroup) await removeSupervisorsCgroup(supervisorsCgroup);
+    });
     log.info({ cgroups: cgroups.describe() }, 'cgroup driver');
     await cgroups.cleanupOrphans((id) => { const j = table.get(id); return !!j && !isFinal(j); });
     const executor = createNativeExecutor({ cgroups, metricsIntervalMs: config.joblet.metricsIntervalMs });

@@ -26,7 +26,7 @@ export interface NativeExecutorOptions {
 export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor {
   const launcherPath = opts.launcherPath ?? defaultLauncherPath();
   // started at the first launch; a re-attach needs none
-  const spawner = new Spawner(opts.spawnerPath ?? defaultSpawnerPath());
+  const spawner = new Spawner(opts.spawnerPath ?? defaultSpawnerPath(), { cpuCgroup: opts.cgroups?.supervisorsCgroup() });
   const jobs = new Map<string, JobProcess>();
   const listeners: ObservationListener[] = [];
   let closed = false;

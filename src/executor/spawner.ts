@@ -4,7 +4,7 @@
 // launch is one write to a socket. The supervisors run in their own sessions and outlive the
 // spawner and the daemon, exactly as detached spawns did.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -63,7 +63,11 @@ export class Spawner {
   private readonly byPid = new Map<number, Entry>();
   private closed = false;
 
-  constructor(private readonly path: string = defaultSpawnerPath()) {}
+  /**
+   * cpuCgroup: a cgroup dir to move the spawner into as it starts (CgroupDriver.supervisorsCgroup),
+   * before it is asked for anything, so every supervisor it forks starts there.
+   */
+  constructor(private readonly path: string = defaultSpawnerPath(), private readonly opts: { cpuCgroup?: string } = {}) {}
 
   /**
    * Starts `argv[0]` with `argv` and exactly `env`, in its own session, stdin and stdout on
@@ -150,6 +154,10 @@ export class Spawner {
     if (this.child) return this.child;
     const child = spawn(this.path, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
+    if (this.opts.cpuCgroup && child.pid !== undefined) {
+      // best effort: where the write fails the supervisors only share the daemon's CPU group
+      try { writeFileSync(join(this.opts.cpuCgroup, 'cgroup.procs'), String(child.pid)); } catch { /* see above */ }
+    }
     const lines = new LineSplitter();
     (child.stdout as Readable).setEncoding('latin1');
     (child.stdout as Readable).on('data', (s: string) => { for (const l of lines.push(s)) this.onLine(l); });

@@ -1,6 +1,6 @@
 // What both drivers do the same way: decide which controllers a job's limits need, refuse limits
 // the host cannot enforce, find the disk to throttle, and sweep orphaned job dirs.
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { blockDeviceFor } from './blockDevice.js';
 import type { DriverOptions, JobCgroup, JobLimits } from './types.js';
 
@@ -41,6 +41,12 @@ export function ioDevicesFor(limits: JobLimits, fallback: { device?: string; not
 }
 
 /** Job ids present under any of the job-parent dirs. */
+/** `dir`, made if missing (with its parents). */
+export function madeDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 export function listJobIds(parents: string[]): string[] {
   const ids = new Set<string>();
   for (const p of parents) {

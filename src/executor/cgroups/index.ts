@@ -6,3 +6,4 @@ export { createV1Driver } from './v1Driver.js';
 export { createV2Driver } from './v2Driver.js';
 export { blockDeviceFor, wholeDisk, decodeDev } from './blockDevice.js';
 export { CgroupError } from './cgroupFiles.js';
+export { removeSupervisorsCgroup } from './removeCgroup.js';

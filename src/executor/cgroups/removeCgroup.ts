@@ -1,7 +1,7 @@
 // Removing a job's cgroup dirs. rmdir(2) is the only way to remove a cgroup (its files cannot be
 // unlinked); it fails with EBUSY while a task or a child cgroup is left, which happens for a moment
 // after a kill while the last task finishes exiting.
-import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CgroupError, sleep } from './cgroupFiles.js';
@@ -40,4 +40,31 @@ export async function removeCgroupDir(dir: string, retryMs = 1000): Promise<void
       await sleep(10);
     }
   }
+}
+
+/**
+ * Removes the supervisors' cgroup (CgroupDriver.supervisorsCgroup) at the daemon's close, once
+ * the spawner has left it (it exits at the EOF the executor's close sent; ~ms); supervisors of
+ * running jobs, which outlive the daemon, keep it, and it stays for the next daemon.
+ */
+export async function removeSupervisorsCgroup(dir: string, waitMs = 200): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    let pids: string[];
+    try {
+      pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return;  // gone already
+    }
+    if (pids.length === 0) {
+      try { rmdirSync(dir); } catch { /* a supervisor started meanwhile: it stays */ }
+      return;
+    }
+    if (pids.some((pid) => commOf(pid) !== 'joblet-spawner') || Date.now() > deadline) return;
+    await sleep(10);
+  }
+}
+
+function commOf(pid: string): string | undefined {
+  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return undefined; }
 }

@@ -85,6 +85,15 @@ export interface CgroupDriver {
   adopt(jobId: string): JobCgroup | undefined;
   /** kills and removes every job dir whose id keep() rejects; returns how many jobs it removed */
   cleanupOrphans(keep: (jobId: string) => boolean): Promise<number>;
+  /**
+   * The cgroup for the spawner's CPU, made if missing: `<parent>-supervisors` beside the
+   * job-parent, in the cpu hierarchy (v1) or the unified one (v2). The supervisors it forks (and
+   * on v1 the jobs without a cpu dir of their own, which stay in their supervisor's) then weigh
+   * as one group beside the daemon, so a thousand busy supervisors cannot crowd the daemon out
+   * of the CPU as a thousand single tasks of its own level would. Undefined without a cpu
+   * controller.
+   */
+  supervisorsCgroup(): string | undefined;
 }
 
 export interface DriverOptions {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CgroupError, readCgroupFileSync } from './cgroupFiles.js';
-import { checkEnforceable, dataDevice, ioDevicesFor, listJobIds, neededControllers, sweepOrphans } from './driverCommon.js';
+import { checkEnforceable, dataDevice, ioDevicesFor, listJobIds, madeDir, neededControllers, sweepOrphans } from './driverCommon.js';
 import { killByFreezerV1, killBySignalLoop } from './killCgroup.js';
 import { removeCgroupDir } from './removeCgroup.js';
 import { writeBlkioThrottle, writeCfsQuota, writeCpusetV1, writeMemoryV1, writePidsMax } from './v1Limits.js';
@@ -140,6 +140,10 @@ export function createV1Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
       validateJobId(jobId);
       const found = new Map([...dirsOf(jobId, true)].filter(([, d]) => existsSync(d)));
       return found.size > 0 ? open(jobId, found) : undefined;
+    },
+    supervisorsCgroup: () => {
+      const cpu = parents.get('cpu');
+      return cpu === undefined ? undefined : madeDir(`${cpu}-supervisors`);
     },
     cleanupOrphans: (keep) => sweepOrphans(listJobIds([...new Set(parents.values())]), keep,
       (id) => open(id, new Map([...dirsOf(id, true)].filter(([, d]) => existsSync(d))))),

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgroupError, hasFile, readCgroupFileSync } from './cgroupFiles.js';
-import { checkEnforceable, dataDevice, ioDevicesFor, listJobIds, neededControllers, sweepOrphans } from './driverCommon.js';
+import { checkEnforceable, dataDevice, ioDevicesFor, listJobIds, madeDir, neededControllers, sweepOrphans } from './driverCommon.js';
 import { killByCgroupKill, killByFreezeV2, killBySignalLoop } from './killCgroup.js';
 import { removeCgroupDir } from './removeCgroup.js';
 import { oomKilledV2, readStatsV2 } from './v2Stats.js';
@@ -115,5 +115,6 @@ export function createV2Driver(opts: DriverOptions & { hybrid?: boolean } = {}):
     create,
     adopt: (jobId) => { validateJobId(jobId); return existsSync(join(root, jobId)) ? open(jobId) : undefined; },
     cleanupOrphans: (keep) => sweepOrphans(listJobIds([root]), keep, (id) => open(id)),
+    supervisorsCgroup: () => (enabled.has('cpu') ? madeDir(`${root}-supervisors`) : undefined),
   };
 }

@@ -39,6 +39,10 @@ if (!isRoot || !hasV1) {
       assert.is(read(at('blkio'), 'blkio.throttle.write_bps_device'), `${dev} ${l.ioBps}`);
       assert.is(read(at('blkio'), 'blkio.throttle.read_bps_device'), `${dev} ${l.ioBps}`);
     },
-    teardown: async () => { for (const p of new Set(Object.values(driver.detectedFacts().roots))) await removeCgroupDir(p); },
+    teardown: async () => {
+      for (const p of new Set(Object.values(driver.detectedFacts().roots))) await removeCgroupDir(p);
+      const sup = driver.supervisorsCgroup();
+      if (sup) await removeCgroupDir(sup);
+    },
   });
 }

@@ -49,6 +49,19 @@ export function driverSuite(env: SuiteEnv): void {
     } finally { await cg.remove(); }
   });
 
+  t('supervisorsCgroup: a dir beside the job-parent, in the hierarchy with cpu; none without it', async () => {
+    const facts = env.driver.detectedFacts();
+    const dir = env.driver.supervisorsCgroup();
+    if (!facts.controllers.includes('cpu')) return assert.is(dir, undefined);
+    const cpuParent = env.driver.version === 'v2' ? facts.roots.unified : facts.roots.cpu;
+    assert.is(dir, `${cpuParent}-supervisors`);
+    assert.ok(existsSync(dir!), `${dir} is made`);
+    assert.is(env.driver.supervisorsCgroup(), dir, 'asking again finds the same dir');
+    // not a job: the orphan sweep of the job-parent never takes it
+    assert.is(await env.driver.cleanupOrphans(() => false), 0);
+    assert.ok(existsSync(dir!));
+  });
+
   t('create refuses a bad job id or limits and makes nothing', async () => {
     const before = jobDirsUnder(Object.values(env.driver.detectedFacts().roots)).length;
     await rejects(() => env.driver.create('../escape', env.limits), /jobId/);
