@@ -79,7 +79,7 @@ export class MetricsSampler {
     this.untrack(jobId);
     await job.inflight;
     try {
-      const o = await this.sample(job);
+      const o = await this.sample(job, true);
       if (o) void job.emit(o);
     } catch {
       // the cgroup is already unreadable: the job ends without an exit sample
@@ -122,7 +122,8 @@ export class MetricsSampler {
     return { cpu: { cpuNs: stats.cpuUsageNs, atMs: performance.now() }, stats, ...(net ? { net } : {}) };
   }
 
-  private async sample(job: Tracked): Promise<Observation | undefined> {
+  /** ended: the exit sample, taken once init has killed and reaped every process of the job */
+  private async sample(job: Tracked, ended = false): Promise<Observation | undefined> {
     const { cpu, stats, net } = await this.read(job);
     const prev = job.last && cpu.atMs - job.last.atMs < MIN_CPU_WINDOW_MS && job.before ? job.before : job.last;
     job.before = job.last;
@@ -137,7 +138,9 @@ export class MetricsSampler {
       memoryPeakBytes: Math.max(stats.memoryPeakBytes, stats.memoryBytes),
       ioReadBytes: stats.ioReadBytes,
       ioWriteBytes: stats.ioWriteBytes,
-      pids: stats.pids,
+      // at the exit no process of the job is left; init itself may still be counted while its
+      // own exit tears the namespaces down (it reports the end first), and it is not the job's
+      pids: ended ? 0 : stats.pids,
       ...(counters ? { netRecvBytes: counters.recvBytes, netSentBytes: counters.sentBytes } : {}),
     };
     return { type: 'sampled', jobId: job.jobId, at: Date.now(), sample };
