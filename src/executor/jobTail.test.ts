@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coalesce, tailJob } from './jobTail.js';
+import { coalesce, MAX_OBSERVATION_BYTES, tailJob } from './jobTail.js';
 import { SPOOL_MAGIC, SPOOL_START, SpoolReader } from './spool.js';
 import type { Observation } from './types.js';
 import { addCaptureGate } from './captureGate.js';
@@ -104,12 +104,13 @@ test('the spool reader: one descriptor, torn records left for later, a close dur
   assert.is(first.records.length, 3);
   const before = fds();
   const again = await reader.read(first.next);
-  assert.equal(again, { records: [], next: first.next }, 'the torn header waits');
+  assert.equal({ records: again.records, next: again.next }, { records: [], next: first.next }, 'the torn header waits');
   assert.is(fds(), before, 'no descriptor opened per read');
   const pending = reader.read(SPOOL_START);
   reader.close();
   assert.is((await pending).records.length, 3, 'the read under way completes');
-  assert.equal(await reader.read(SPOOL_START), { records: [], next: SPOOL_START }, 'a closed reader reads nothing');
+  const closed = await reader.read(SPOOL_START);
+  assert.equal({ records: closed.records, next: closed.next }, { records: [], next: SPOOL_START }, 'a closed reader reads nothing');
   assert.is(fds(), before - 1, 'and its descriptor is closed');
 });
 
@@ -123,10 +124,17 @@ test('a missing spool: the reader says ENOENT (the tail waits for the supervisor
   }
 });
 
-test('coalesce joins adjacent records of one stream up to 64 KiB', () => {
-  const rec = (stream: 'stdout' | 'stderr', n: number, end: number) => ({ stream, at: end, data: Buffer.alloc(n, 1), end });
-  const out = coalesce('j', [rec('stdout', 40_000, 1), rec('stdout', 20_000, 2), rec('stdout', 10_000, 3), rec('stderr', 5, 4)]);
-  assert.equal(out.map((o) => o.type === 'output' ? [o.stream, o.data.length, o.spoolEnd] : []), [['stdout', 60_000, 2], ['stdout', 10_000, 3], ['stderr', 5, 4]]);
+test('coalesce joins adjacent records of one stream up to MAX_OBSERVATION_BYTES, copying them out of the read buffer', () => {
+  const rec = (stream: 'stdout' | 'stderr', n: number, end: number) => ({ stream, at: end, data: Buffer.alloc(n, end), end });
+  const big = MAX_OBSERVATION_BYTES - 60_000;
+  const records = [rec('stdout', 40_000, 1), rec('stdout', 20_000, 2), rec('stdout', big, 3), rec('stdout', 10_000, 4), rec('stderr', 5, 5)];
+  const out = coalesce('j', records);
+  assert.equal(out.map((o) => o.type === 'output' ? [o.stream, o.data.length, o.spoolEnd] : []), [['stdout', MAX_OBSERVATION_BYTES, 3], ['stdout', 10_000, 4], ['stderr', 5, 5]]);
+  const first = out[0].type === 'output' ? out[0].data : Buffer.alloc(0);
+  for (const r of records) r.data.fill(0);  // the read buffer reused for the next read
+  assert.is(first[0], 1);
+  assert.is(first[40_000], 2);
+  assert.is(first[MAX_OBSERVATION_BYTES - 1], 3);
 });
 
 test.run();

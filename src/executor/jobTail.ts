@@ -12,6 +12,7 @@ import { SpoolReader, SPOOL_FILE, type SpoolRecord } from './spool.js';
 import { readSupervisorStatus, STATUS_FILE, type SupervisorStatus } from './supervisorFiles.js';
 import { signalName } from './launcherProtocol.js';
 import { captureWait } from './captureGate.js';
+import { outputBuffer } from '../persist/codec.js';
 import type { Observation } from './types.js';
 
 /** What the tail needs to know about the supervisor process itself. */
@@ -49,10 +50,16 @@ export interface JobTail {
   detach(): void;
 }
 
-/** Output observations stay this small or smaller, like the pipe reads they used to be. */
-const MAX_OBSERVATION_BYTES = 65536;
 /** Spool bytes read at once. */
 const READ_BYTES = 1 << 20;
+/**
+ * Output observations (and so JobOutputWritten events) stay this small or smaller: adjacent
+ * records of one stream. A flood then costs one event per 256 KiB instead of one per 64 KiB pipe
+ * read: 4 times fewer encodes, hashes, puts, feed messages and stubs (decision 0027). 1 MiB was
+ * faster still, but a stalled live reader then held ~12 MB of the daemon (readerFaults test, bound
+ * 10 MB for 80 MB of output; 5.6 MB at 256 KiB). A job printing lines still makes small events.
+ */
+export const MAX_OBSERVATION_BYTES = 256 * 1024;
 // Spool bytes read but not yet durable in the log, per job and for all jobs of this daemon. The
 // more a tail has in flight, the bigger the group commits and the fewer the fsyncs (on this VM,
 // 1 MiB in flight: ~70 MB/s to the log, 16 MiB: ~190 MB/s); the totals bound the daemon's memory.
@@ -140,19 +147,21 @@ export function tailJob(opts: TailOptions): JobTail {
         // a job that prints nothing has no spool (the supervisor makes it at the first output):
         // looked for without the thrown ENOENT of an open, at every step of such a job
         if (!spool.isOpen && !existsSync(spool.file)) return;
-        let chunk: { records: SpoolRecord[]; next: number };
+        let chunk: { records: SpoolRecord[]; next: number; release(): void };
         try {
           chunk = await spool.read(readAt, READ_BYTES);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
           throw err;
         }
-        if (chunk.records.length === 0 || detached) return;
+        if (chunk.records.length === 0 || detached) { chunk.release(); return; }
         const bytes = chunk.next - readAt;
         readAt = chunk.next;
         mine += bytes;
         inFlightAll += bytes;
-        inFlight.push({ bytes, done: Promise.all(coalesce(jobId, chunk.records).map(emit)).then(() => undefined) });
+        const observations = coalesce(jobId, chunk.records);
+        chunk.release();  // coalesce copied the bytes out of the read buffer
+        inFlight.push({ bytes, done: Promise.all(observations.map(emit)).then(() => undefined) });
       }
     } finally {
       // every read's emits settle (and give their budget back) before the drain ends; the first
@@ -234,14 +243,18 @@ function finalObservation(jobId: string, st: SupervisorStatus): Observation {
   return { type: 'exited', jobId, exitCode: 128 + f.signal, ...(name ? { signal: name } : {}), at: st.at };
 }
 
-/** Adjacent records of one stream become one observation of up to 64 KiB, carrying its spool end. */
+/** Adjacent records of one stream become one observation of up to MAX_OBSERVATION_BYTES, carrying its spool end. */
 export function coalesce(jobId: string, records: SpoolRecord[]): Observation[] {
   const out: Observation[] = [];
   let run: SpoolRecord[] = [];
   let size = 0;
   const flush = () => {
     if (run.length === 0) return;
-    const data = run.length === 1 ? run[0].data : Buffer.concat(run.map((r) => r.data));
+    // One copy, into a buffer with room for the event's encoding around it (codec.outputBuffer):
+    // the log stores these bytes where they lie, and the spool read buffer is free for the next read.
+    const data = outputBuffer(size);
+    let at = 0;
+    for (const r of run) { data.set(r.data, at); at += r.data.length; }
     out.push({ type: 'output', jobId, stream: run[0].stream, data, at: run[0].at, spoolEnd: run[run.length - 1].end });
     run = [];
     size = 0;

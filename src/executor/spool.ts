@@ -66,6 +66,15 @@ export async function readRecords(file: string, from: number, maxBytes = 1 << 20
 // the page cache of a few µs, where a trip through the thread pool costs ~25 µs of CPU (a job
 // printing a line every 10 ms is read once per line). Bigger reads go to the thread pool.
 const SYNC_READ_MAX = 64 * 1024;
+// Buffers for the bigger reads, reused: a flood reads ~1 MiB at a time, and a fresh buffer per
+// read made the daemon's V8 run a full GC every few dozen MiB for the external memory alone.
+// A buffer comes back once its records are copied out (SpoolChunk.release); a few are kept.
+const POOL_KEEP = 4;
+const pool: Buffer[] = [];
+const NO_RELEASE = () => {};
+
+/** Complete records read at once; their `data` are views of a read buffer, valid until release(). */
+export interface SpoolChunk { records: SpoolRecord[]; next: number; release(): void }
 
 /**
  * One job's spool, read from one open descriptor for the job's whole life: a tail reads it once
@@ -83,19 +92,38 @@ export class SpoolReader {
   /** Whether the spool is open (read once found); until then `read` throws ENOENT while there is none. */
   get isOpen(): boolean { return this.fd !== undefined; }
 
-  /** The complete records from `from` on, reading at most about maxBytes; [] when none is complete yet. Throws ENOENT while there is no spool. */
-  async read(from: number, maxBytes = 1 << 20): Promise<{ records: SpoolRecord[]; next: number }> {
-    if (this.closed) return { records: [], next: from };
+  /**
+   * The complete records from `from` on, reading at most about maxBytes; [] when none is complete
+   * yet. Throws ENOENT while there is no spool. Call release() once the records' bytes are copied
+   * out (a big read's buffer is reused); a chunk never released only costs its buffer's reuse.
+   */
+  async read(from: number, maxBytes = 1 << 20): Promise<SpoolChunk> {
+    if (this.closed) return { records: [], next: from, release: NO_RELEASE };
     this.fd ??= openSync(this.file, 'r');
     const size = fstatSync(this.fd).size;
-    if (size - from < SPOOL_HEADER) return { records: [], next: from };
-    const buf = Buffer.allocUnsafe(Math.min(size - from, Math.max(maxBytes, SPOOL_HEADER + SPOOL_MAX_PAYLOAD)));
+    if (size - from < SPOOL_HEADER) return { records: [], next: from, release: NO_RELEASE };
+    const want = Math.min(size - from, Math.max(maxBytes, SPOOL_HEADER + SPOOL_MAX_PAYLOAD));
     const fd = this.fd;
-    if (buf.length <= SYNC_READ_MAX) return parseRecords(buf.subarray(0, readSync(fd, buf, 0, buf.length, from)), from, this.file);
+    if (want <= SYNC_READ_MAX) {
+      const small = Buffer.allocUnsafe(want);
+      return { ...parseRecords(small.subarray(0, readSync(fd, small, 0, want, from)), from, this.file), release: NO_RELEASE };
+    }
+    let buf = pool.pop();
+    if (!buf || buf.length < want) buf = Buffer.allocUnsafeSlow(Math.max(want, maxBytes, SPOOL_HEADER + SPOOL_MAX_PAYLOAD));
+    const own = buf;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      if (pool.length < POOL_KEEP) pool.push(own);
+    };
     this.reading = true;
     try {
-      const bytesRead = await new Promise<number>((resolve, reject) => read(fd, buf, 0, buf.length, from, (err, n) => (err ? reject(err) : resolve(n))));
-      return parseRecords(buf.subarray(0, bytesRead), from, this.file);
+      const bytesRead = await new Promise<number>((resolve, reject) => read(fd, own, 0, want, from, (err, n) => (err ? reject(err) : resolve(n))));
+      return { ...parseRecords(own.subarray(0, bytesRead), from, this.file), release };
+    } catch (err) {
+      release();
+      throw err;
     } finally {
       this.reading = false;
       // a close() that came during the read: the number must not be reused under a pending read

@@ -30,6 +30,10 @@ const eventPackr = new Packr({ useRecords: false, mapsAsObjects: true });
 const snapshotPackr = new Packr({ structuredClone: true });
 
 export function encodeEvent(event: unknown): Buffer {
+  if (event !== null && typeof event === 'object') {
+    const inPlace = encodeInPlace(event as Record<string, unknown>);
+    if (inPlace) return inPlace;
+  }
   return eventPackr.pack({ v: EVENT_SCHEMA_VERSION, e: event } satisfies Envelope);
 }
 
@@ -49,4 +53,63 @@ export function encodeSnapshot(position: number, state: unknown): Buffer {
 
 export function decodeSnapshot(bytes: Uint8Array): { position: number; state: unknown } {
   return snapshotPackr.unpack(bytes) as { position: number; state: unknown };
+}
+
+// Output bytes encoded where they lie (docs/decisions/0027). Capture copies a job's output into a
+// buffer made by outputBuffer(), with room before and after the bytes; encodeEvent then writes the
+// envelope's MessagePack around them in that buffer instead of copying the bytes into a new one.
+// The stored bytes are plain MessagePack like any other event's (any decoder reads them the same).
+const HEAD_ROOM = 640;  // envelope, type, jobId (≤ 512 bytes), stream, time and the bin header
+const TAIL_ROOM = 64;   // fields after `data` (spoolEnd)
+/** { v: EVENT_SCHEMA_VERSION, e: ... } up to the event's map header. */
+const ENVELOPE_HEAD = Buffer.concat([Buffer.from([0xde, 0, 2]), eventPackr.pack('v'), eventPackr.pack(EVENT_SCHEMA_VERSION), eventPackr.pack('e')].map((b) => Buffer.from(b)));
+/** The data views of buffers made by outputBuffer whose room is not yet used. */
+const roomy = new WeakSet<Uint8Array>();
+
+/** A view of `length` bytes to fill with output, with room around it for its event's encoding. */
+export function outputBuffer(length: number): Buffer {
+  const view = Buffer.allocUnsafeSlow(HEAD_ROOM + length + TAIL_ROOM).subarray(HEAD_ROOM, HEAD_ROOM + length);
+  roomy.add(view);
+  return view;
+}
+
+function binHeader(n: number): Buffer {
+  if (n < 0x100) return Buffer.from([0xc4, n]);
+  const h = Buffer.alloc(n < 0x10000 ? 3 : 5);
+  h[0] = n < 0x10000 ? 0xc5 : 0xc6;
+  if (n < 0x10000) h.writeUInt16BE(n, 1); else h.writeUInt32BE(n, 1);
+  return h;
+}
+
+/** The envelope of `event` encoded around its `data` in place, or undefined when that cannot be done. */
+function encodeInPlace(event: Record<string, unknown>): Buffer | undefined {
+  const data = event.data;
+  if (!(data instanceof Uint8Array) || !roomy.has(data)) return undefined;
+  const keys = Object.keys(event);
+  if (keys.length >= 16) return undefined;
+  // each part copied: the packer may reuse the buffer it returned for the next pack
+  const pack = (v: unknown) => Buffer.from(eventPackr.pack(v));
+  // map16 headers, as msgpackr writes objects: the stored bytes are the ones it would have made
+  const head: Uint8Array[] = [ENVELOPE_HEAD, Buffer.from([0xde, 0, keys.length])];
+  const tail: Uint8Array[] = [];
+  let parts = head;
+  for (const k of keys) {
+    const v = event[k];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return undefined;
+    parts.push(pack(k));
+    if (k === 'data') { parts.push(binHeader(data.length)); parts = tail; continue; }
+    parts.push(pack(v));
+  }
+  let headLen = 0;
+  for (const p of head) headLen += p.length;
+  let tailLen = 0;
+  for (const p of tail) tailLen += p.length;
+  if (headLen > data.byteOffset || data.byteOffset + data.length + tailLen > data.buffer.byteLength) return undefined;
+  roomy.delete(data);  // its room is used: a second event with these bytes is encoded by copying
+  const all = Buffer.from(data.buffer, data.byteOffset - headLen, headLen + data.length + tailLen);
+  let at = 0;
+  for (const p of head) { all.set(p, at); at += p.length; }
+  at += data.length;
+  for (const p of tail) { all.set(p, at); at += p.length; }
+  return all;
 }
