@@ -164,14 +164,19 @@ test('after compaction verify still catches a tampered lifecycle event', async (
   } finally { t.remove(); }
 });
 
+/** A store reopened over a log whose output event at position 2 no longer matches its chain hash. */
+async function tamperedStore(dir: string) {
+  const s = openAt(dir);
+  await s.append([started('j', 1), output('j', 2, 'TAMPER-OUTPUT', 10), output('j', 3, 'fine', 20)]);
+  await s.close();
+  flipMarker(join(dir, EVENT_LOG_FILE), 'TAMPER-OUTPUT');
+  return openAt(dir);
+}
+
 test('compaction refuses to launder an output event that no longer matches its hash', async () => {
   const t = tempDir();
   try {
-    let s = openAt(t.dir);
-    await s.append([started('j', 1), output('j', 2, 'TAMPER-OUTPUT', 10), output('j', 3, 'fine', 20)]);
-    await s.close();
-    flipMarker(join(t.dir, EVENT_LOG_FILE), 'TAMPER-OUTPUT');
-    s = openAt(t.dir);
+    const s = await tamperedStore(t.dir);
     await rejects(() => s.compactOutput(3), /compaction refused at position 2: the event does not match its chain hash/);
     assert.is(s.compactedThrough, 0, 'nothing was stubbed');
     const r = verifyChain(s);
@@ -207,11 +212,7 @@ test('verifiedThrough: appends this store remembers are stubbed without a read, 
     // A reopened store remembers nothing: verifiedThrough alone does not skip the check.
     const t2 = tempDir();
     try {
-      let s2 = openAt(t2.dir);
-      await s2.append([started('j', 1), output('j', 2, 'TAMPER-OUTPUT', 10), output('j', 3, 'fine', 20)]);
-      await s2.close();
-      flipMarker(join(t2.dir, EVENT_LOG_FILE), 'TAMPER-OUTPUT');
-      s2 = openAt(t2.dir);
+      const s2 = await tamperedStore(t2.dir);
       await rejects(() => s2.compactOutput(3, { verifiedThrough: 3 }), /compaction refused at position 2: the event does not match its chain hash/);
       assert.is(s2.compactedThrough, 0);
       await s2.close();
