@@ -11,7 +11,7 @@ import type { JobEvent } from './events/jobEvents.js';
 import { upcastJobEvent } from './events/upcasters.js';
 import { EventStore, type StoredEvent } from './persist/eventStore.js';
 import { JobTable, type JobTableSnapshot } from './projections/jobTable.js';
-import { addCaptureGate, checkStateDir, createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS, removeSupervisorsCgroup, SPOOL_START } from './executor/index.js';
+import { addCaptureGate, setOutputAllocator, checkStateDir, createNativeExecutor, detectCgroupDriver, DEFAULT_SYSTEM_DIRS, removeSupervisorsCgroup, SPOOL_START } from './executor/index.js';
 import { isFinal } from './events/job.js';
 import { CommandHandler } from './daemon/commands.js';
 import { JobFiles, tmpfsStateRoot } from './daemon/jobFiles.js';
@@ -21,6 +21,7 @@ import { startApiServer } from './api/server.js';
 import { lockDataDir } from './daemon/dataDirLock.js';
 import { StateService, syncJobsOnStart } from './state/index.js';
 import { PersistService } from './persist/persistService.js';
+import { outputBuffer } from './persist/codec.js';
 import { OutputCompactor } from './daemon/outputCompactor.js';
 
 export interface Daemon {
@@ -130,6 +131,8 @@ export async function startDaemon(config: Config & { ignoredKeys: readonly strin
     undo.push(() => persist.close());
     // Capture reads ahead only as far as the persist child keeps up (docs/decisions/0023).
     undo.push(addCaptureGate((bytes, inFlight) => persist.captureGate(bytes, inFlight)));
+    // captured output is copied into buffers the log's codec encodes its events around in place
+    undo.push(setOutputAllocator(outputBuffer));
     // 3d. Output the persist service holds durably is compacted out of the log in the background,
     // so the log stays bounded (docs/decisions/0013); storage.compactInterval 0 turns it off.
     const compactor = config.storage.compactIntervalMs > 0 ? new OutputCompactor({

@@ -8,3 +8,4 @@ export { CORRUPT_SUFFIX, CorruptStateError, PID_FILE, STATUS_FILE } from './supe
 export { checkStateDir } from './stateDirCheck.js';
 export { SPOOL_FILE, SPOOL_START } from './spool.js';
 export { addCaptureGate, type CaptureGate } from './captureGate.js';
+export { setOutputAllocator } from './outputBuffers.js';

@@ -12,7 +12,7 @@ import { SpoolReader, SPOOL_FILE, type SpoolRecord } from './spool.js';
 import { readSupervisorStatus, STATUS_FILE, type SupervisorStatus } from './supervisorFiles.js';
 import { signalName } from './launcherProtocol.js';
 import { captureWait } from './captureGate.js';
-import { outputBuffer } from '../persist/codec.js';
+import { outputBuffer } from './outputBuffers.js';
 import type { Observation } from './types.js';
 
 /** What the tail needs to know about the supervisor process itself. */
@@ -250,7 +250,7 @@ export function coalesce(jobId: string, records: SpoolRecord[]): Observation[] {
   let size = 0;
   const flush = () => {
     if (run.length === 0) return;
-    // One copy, into a buffer with room for the event's encoding around it (codec.outputBuffer):
+    // One copy, into a buffer with room for the event's encoding around it (outputBuffers.ts):
     // the log stores these bytes where they lie, and the spool read buffer is free for the next read.
     const data = outputBuffer(size);
     let at = 0;
