@@ -4,7 +4,7 @@
 // test/integration/launcher.test.ts and test/integration/restart.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNativeExecutor } from './nativeExecutor.js';
@@ -149,6 +149,21 @@ test('close leaves the job running; a new executor re-attaches from an offset an
   assert.ok(['three', 'twothree'].includes(text), text);
   assert.equal(seen.at(-1), { type: 'exited', jobId: 'r', exitCode: 3 });
   assert.ok(!seen.some((o) => o.type === 'started'), 'started is not repeated');
+});
+
+test('attach: a held launch its daemon gave up by dying is absent, its files cleared for the relaunch; other start failures stay', async () => {
+  const ex = createNativeExecutor({ launcherPath: join(dir, 'unused') });
+  const held = freshState('held-given-up');
+  writeFileSync(join(held, 'supervisor.pid'), '999999999 1\n');
+  // as native/init.c step 7b reports it
+  writeFileSync(join(held, 'status'), 'error wait for the release (--hold-fd): ECANCELED (operation canceled; the daemon gave the launch up (its submission was never durable))\n');
+  assert.is(await ex.attach({ jobId: 'hg', stateDir: held, spoolOffset: SPOOL_START, started: false }), 'absent');
+  assert.equal(readdirSync(held), [], 'pid and status files removed');
+  const other = freshState('start-failed');
+  writeFileSync(join(other, 'supervisor.pid'), '999999999 1\n');
+  writeFileSync(join(other, 'status'), 'error mount /proc: EPERM (operation not permitted)\n');
+  assert.is(await ex.attach({ jobId: 'sf', stateDir: other, spoolOffset: SPOOL_START, started: false }), 'attached');
+  await ex.close();
 });
 
 test('attach: no files is absent; a vanished supervisor is lost with the reason', async () => {

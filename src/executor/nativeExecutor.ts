@@ -9,6 +9,7 @@ import { inCgroup } from './cgroupJob.js';
 import { MetricsSampler } from './metricsSampler.js';
 import { defaultSpawnerPath, Spawner } from './spawner.js';
 import { checkStateDir } from './stateDirCheck.js';
+import { PID_FILE, STATUS_FILE } from './supervisorFiles.js';
 import type { CgroupDriver } from './cgroups/types.js';
 import type { AttachSpec, Executor, LaunchSpec, Observation, ObservationListener, StopSignal } from './types.js';
 
@@ -101,6 +102,8 @@ export function createNativeExecutor(opts: NativeExecutorOptions = {}): Executor
         // never launched (the daemon stopped between recording the launch and spawning): nothing
         // of it may linger when it is launched again under the same id
         if (cgroup) { await cgroup.kill(); await cgroup.remove(); }
+        // a held launch given up left its pid and status files: the relaunch starts them afresh
+        if (found.heldGiveUp) for (const f of [STATUS_FILE, PID_FILE]) rmSync(join(spec.stateDir, f), { force: true });
         return 'absent';
       }
       const start = (forward: (o: Observation) => Promise<void>): JobProcess => (found.kind === 'setAside'

@@ -8,8 +8,11 @@ import { CORRUPT_SUFFIX, CorruptStateError, PID_FILE, readSupervisorId, readSupe
 import type { AttachSpec } from './types.js';
 
 export type StateDirFinding =
-  /** no supervisor ever ran for the job (and the log says it never started) */
-  | { kind: 'absent' }
+  /**
+   * no supervisor ever ran for the job (and the log says it never started); heldGiveUp: one ran a
+   * held launch and gave it up before any of the job ran (its files are to go before a relaunch)
+   */
+  | { kind: 'absent'; heldGiveUp?: boolean }
   /** the operator moved a corrupt file aside (`mv F F.corrupt`): the job ends as lost, with this reason */
   | { kind: 'setAside'; reason: string }
   /** a supervisor ran; id undefined when it left no pid file (then it is gone) */
@@ -33,6 +36,11 @@ export function checkStateDir(spec: AttachSpec): StateDirFinding {
 
   const id = readSupervisorId(dir);
   const status = readSupervisorStatus(dir);
+  // A held launch (decision 0022) whose daemon died before the release reached it gives up: the
+  // job's code never ran. Its submission may still be durable and acknowledged (the release waits
+  // for the spawner to name the launcher's pid, the answer does not), so the job is launched
+  // again rather than failed for the daemon's crash.
+  if (!hasSpool && status?.started === undefined && status?.error !== undefined && HELD_GIVE_UP.test(status.error)) return { kind: 'absent', heldGiveUp: true };
   if (hasSpool) {
     const problem = checkSpool(spool, spec.spoolOffset);
     if (problem) throw new CorruptStateError(spool, problem);
@@ -44,6 +52,9 @@ export function checkStateDir(spec: AttachSpec): StateDirFinding {
   }
   return { kind: 'found', ...(id ? { id } : {}) };
 }
+
+/** The status error of a held launch given up (native/init.c step 7b). */
+const HELD_GIVE_UP = /^wait for the release \(--hold-fd\): ECANCELED\b/;
 
 /** Whether the path names a file, without following a last symlink (a spool is never one). */
 function exists(path: string): boolean {
