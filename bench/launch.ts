@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { defaultLauncherPath } from '../src/executor/launcherPath.js';
 import { launcherArgs } from '../src/executor/launcherProtocol.js';
 import { createNativeExecutor } from '../src/executor/nativeExecutor.js';
-import { detectCgroupDriver, type JobLimits } from '../src/executor/cgroups/index.js';
+import { detectCgroupDriver, removeSupervisorsCgroup, type JobLimits } from '../src/executor/cgroups/index.js';
 import { DEFAULT_ISOLATION, type Executor, type LaunchSpec } from '../src/executor/types.js';
 import { EventStore } from '../src/persist/eventStore.js';
 import { tmpfsStateRoot } from '../src/daemon/jobFiles.js';
@@ -154,7 +154,8 @@ const ex = createNativeExecutor();
 // The daemon's own cgroup driver under a parent of our own: what a default RunJob gets (no user
 // limits, the default pids.max), with create, kill-on-exit and remove on the path to 'exited'.
 const DRIVER_PARENT = 'joblet-bench-launch-driver';
-const exCg = createNativeExecutor({ cgroups: detectCgroupDriver({ dataDir: base, parent: DRIVER_PARENT }) });
+const driver = detectCgroupDriver({ dataDir: base, parent: DRIVER_PARENT });
+const exCg = createNativeExecutor({ cgroups: driver });
 const DEFAULT_LIMITS: JobLimits = { cpuPercent: 0, cpuCores: '', memoryMb: 0, ioBps: 0, pidsMax: 1024 };
 
 /** One durable append of one small event, the unit each job pays three times in a row. */
@@ -300,9 +301,10 @@ try {
 } finally {
   await ex.close();
   await exCg.close();
-  for (const c of readdirSync('/sys/fs/cgroup')) {
-    for (const d of [DRIVER_PARENT, `${DRIVER_PARENT}-supervisors`]) { try { rmdirSync(join('/sys/fs/cgroup', c, d)); } catch { /* not made */ } }
-  }
+  for (const c of readdirSync('/sys/fs/cgroup')) { try { rmdirSync(join('/sys/fs/cgroup', c, DRIVER_PARENT)); } catch { /* not made */ } }
+  // once the spawner, which the executor's close told to exit, has left it
+  const supervisors = driver.supervisorsCgroup();
+  if (supervisors) await removeSupervisorsCgroup(supervisors);
   if (daemon) { await daemon.stop().catch((e) => console.error(e)); daemon.remove(); }
   cgParents.forEach((d) => { try { rmdirSync(d); } catch { /* not created */ } });
   cgroupMs = [];
