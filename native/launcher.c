@@ -45,13 +45,13 @@ __attribute__((noreturn)) static void fail_with(const struct failure *f) {
   exit(127);
 }
 
-/* Exit the way the job did, after the last status line (and the last byte of its output). */
 static long long monotonic_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* Exit the way the job did, after the last status line (and the last byte of its output). */
 __attribute__((noreturn)) static void finish(int job_status) {
   if (spool.on) spool_finish(&spool);
   /* without a status fd or state dir the exit code says it all; stderr belongs to the job */
@@ -130,8 +130,9 @@ int main(int argc, char **argv) {
    *    The job's end is known before init is reaped: init writes the job's status to the exit
    *    pipe, kills and reaps every other process of the namespace, closes the exit pipe (EOF)
    *    and exits; the status line need not wait for its exit, which tears the job's namespaces
-   *    down (the mount namespace waits an RCU grace period, ~1.3 ms on the bench VM). After a kill of init by us that order is not known, so then init's reaping
-   *    decides, as it does when init ended without the job's status. */
+   *    down (the mount namespace waits an RCU grace period, ~1.3 ms on the bench VM). After a
+   *    kill of init by us that order is not known, so then init's reaping decides, as it does
+   *    when init ended without the job's status. */
   struct startup st;
   startup_init(&st, sync[0]);
   int job_status = 0, have_status = 0, exit_open = 1, killed_init = 0;
@@ -156,8 +157,11 @@ int main(int argc, char **argv) {
      * the next: a job printing a line every few ms then costs us, the spool and the daemon one
      * wake-up per batch instead of one per line. A big read means a fast writer, which the rest
      * would throttle (one pipe buffer per rest): no rest for a second after one. */
-    if (took >= SPOOL_CHUNK / 2) fast_until = monotonic_ms() + 1000;
-    else if (took > 0 && o.output_batch_ms > 0 && monotonic_ms() >= fast_until) batch_until = monotonic_ms() + o.output_batch_ms;
+    if (took > 0) {
+      long long now = monotonic_ms();
+      if (took >= SPOOL_CHUNK / 2) fast_until = now + 1000;
+      else if (o.output_batch_ms > 0 && now >= fast_until) batch_until = now + o.output_batch_ms;
+    }
     if (pf[1].revents && startup_read(&st) == 1) startup_report(&st, status_fd);
     if (pf[4].revents) {
       int js;

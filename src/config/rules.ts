@@ -31,24 +31,24 @@ export function duration(): Rule<number> {
   };
 }
 
-/** A duration of at least minMs, or 0 to switch the feature off (e.g. joblet.metricsInterval). */
-export function durationOrOff(minMs: number): Rule<number> {
+/** A duration that `fits` (it names the rule broken, or undefined when the ms are fine). */
+function durationWhere(fits: (ms: number) => string | undefined): Rule<number> {
   const parse = duration();
   return (v, path) => {
     const r = parse(v, path);
-    if ('ok' in r && r.ok !== 0 && r.ok < minMs) return { problem: `must be 0 (off) or at least ${minMs}ms (got ${shown(v)})` };
-    return r;
+    const broken = 'ok' in r ? fits(r.ok) : undefined;
+    return broken === undefined ? r : { problem: `${broken} (got ${shown(v)})` };
   };
+}
+
+/** A duration of at least minMs, or 0 to switch the feature off (e.g. joblet.metricsInterval). */
+export function durationOrOff(minMs: number): Rule<number> {
+  return durationWhere((ms) => (ms !== 0 && ms < minMs ? `must be 0 (off) or at least ${minMs}ms` : undefined));
 }
 
 /** A duration from 0 up to maxMs (e.g. joblet.outputBatch, which a supervisor waits per batch). */
 export function durationAtMost(maxMs: number): Rule<number> {
-  const parse = duration();
-  return (v, path) => {
-    const r = parse(v, path);
-    if ('ok' in r && r.ok > maxMs) return { problem: `must be at most ${maxMs}ms (got ${shown(v)})` };
-    return r;
-  };
+  return durationWhere((ms) => (ms > maxMs ? `must be at most ${maxMs}ms` : undefined));
 }
 
 export function oneOf<T extends string>(choices: readonly T[]): Rule<T> {
